@@ -1,0 +1,43 @@
+"""Every form of arXiv ID a user may paste resolves to one normalised ID."""
+
+import pytest
+
+from rag.ids import InvalidArxivId, arxiv_url, parse_arxiv_id
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("2405.14831", "2405.14831"),
+        ("2405.14831v2", "2405.14831"),
+        ("arXiv:2405.14831", "2405.14831"),
+        ("ARXIV: 2405.14831v3", "2405.14831"),
+        ("https://arxiv.org/abs/2405.14831", "2405.14831"),
+        ("https://arxiv.org/pdf/2405.14831v1", "2405.14831"),
+        ("https://arxiv.org/pdf/2405.14831.pdf", "2405.14831"),
+        ("http://export.arxiv.org/abs/2405.14831?context=cs", "2405.14831"),
+        ("  2405.14831  ", "2405.14831"),
+        ("0704.0001", "0704.0001"),
+        ("hep-th/9901001", "hep-th/9901001"),
+        ("hep-th/9901001v2", "hep-th/9901001"),
+        ("math.GT/0309136", "math.GT/0309136"),
+        ("https://arxiv.org/abs/hep-th/9901001", "hep-th/9901001"),
+    ],
+)
+def test_accepted_forms_normalise(text, expected):
+    assert parse_arxiv_id(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "2405", "2405.123", "2405.1483100", "24051.14831", "hello", "https://example.com/abs/2405.14831",
+     "arXiv:", "2405.14831v", "hep-th/990100", "../../etc/passwd"],
+)
+def test_malformed_ids_say_what_a_valid_one_looks_like(text):
+    with pytest.raises(InvalidArxivId) as info:
+        parse_arxiv_id(text)
+    assert "2405.14831" in str(info.value)  # the message shows a valid example
+
+
+def test_links_point_at_the_abstract_page():
+    assert arxiv_url("2405.14831") == "https://arxiv.org/abs/2405.14831"
