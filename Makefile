@@ -1,0 +1,28 @@
+# The two commands of the README: `make demo` and `make test`. Both set everything up.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export HF_HUB_OFFLINE := 1
+
+.PHONY: setup demo test bench bench-quick clean
+
+setup: $(VENV)/.installed
+
+# torch first and pinned: its CPU wheel is on the machine; an unpinned one pulls GBs of CUDA.
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $@
+
+demo: setup
+	$(BIN)/paperbot ingest
+	$(BIN)/paperbot search "Which work prunes pretraining data using a small model's perplexity?"
+	$(BIN)/paperbot search "有沒有結合知識圖譜和檢索增強生成的方法？"
+	$(BIN)/paperbot paper https://arxiv.org/abs/2405.14831v2
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+clean:
+	rm -rf $(VENV) .paperbot

@@ -1,0 +1,309 @@
+"""`paperbot` command line. Text for people, `--json` for scripts.
+
+Exit codes: 0 ok; 1 not found, or some rows skipped; 2 bad input or configuration;
+3 a service (Chroma server, LLM) is unavailable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import sys
+from pathlib import Path
+
+from rag.config import Config, ConfigError, load_config
+
+OK, NOT_FOUND, BAD_INPUT, UNAVAILABLE = 0, 1, 2, 3
+
+
+class UsageError(Exception):
+    """Bad input from the user: printed as one line, exit 2."""
+
+
+def _print_json(obj) -> None:
+    print(json.dumps(obj, ensure_ascii=False, indent=2))
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2024-05-01") from None
+
+
+def open_kb(config: Config, *, ensure_ingested: bool = True):
+    """The knowledge base; on first use (empty store) it ingests the configured tables."""
+    from rag.knowledge import KnowledgeBase
+    from rag.papers import read_tables
+
+    kb = KnowledgeBase(config)
+    if ensure_ingested and kb.store.count() == 0:
+        paths = [p for p in config.table_paths if p.is_file()]
+        if paths:
+            print(f"First use: ingesting {', '.join(map(str, paths))} ...", file=sys.stderr)
+            table = read_tables(paths)
+            for error in table.errors:
+                print(f"skipped {error}", file=sys.stderr)
+            kb.ingest(table.papers, progress=sys.stderr.isatty())
+    return kb
+
+
+# -- commands -------------------------------------------------------------------
+def cmd_ingest(args, config: Config) -> int:
+    from rag.papers import read_tables
+
+    paths = [Path(p) for p in args.paths] or config.table_paths
+    missing = [p for p in paths if not p.is_file()]
+    if missing:
+        raise UsageError(f"no such table: {', '.join(map(str, missing))}")
+    table = read_tables(paths)
+    for error in table.errors:
+        print(f"skipped {error}", file=sys.stderr)
+    kb = open_kb(config, ensure_ingested=False)
+    report = kb.ingest(table.papers, progress=sys.stderr.isatty() or args.progress)
+    summary = {
+        "added": len(report.added),
+        "updated": len(report.updated),
+        "unchanged": len(report.unchanged),
+        "skipped": [{"source": e.source, "line": e.line, "reason": e.reason} for e in table.errors],
+        "total": kb.store.count(),
+    }
+    if args.json:
+        _print_json(summary)
+    else:
+        print(
+            f"{summary['added']} added, {summary['updated']} updated, {summary['unchanged']} unchanged, "
+            f"{len(table.errors)} skipped; {summary['total']} papers in the knowledge base"
+        )
+    return NOT_FOUND if table.errors else OK
+
+
+def cmd_paper(args, config: Config) -> int:
+    from rag.ids import InvalidArxivId, parse_arxiv_id
+
+    try:
+        arxiv_id = parse_arxiv_id(args.id)
+    except InvalidArxivId as exc:
+        raise UsageError(str(exc)) from None
+    kb = open_kb(config)
+    paper = kb.get(arxiv_id)
+    if paper is None:
+        hints = kb.suggest(args.id)
+        if args.json:
+            _print_json({"error": "not_found", "arxiv_id": arxiv_id, "suggestions": [p.to_dict() for p in hints]})
+        else:
+            print(f"{arxiv_id} is not in the knowledge base.", file=sys.stderr)
+            for p in hints:
+                print(f"  did you mean {p.arxiv_id}  {p.title}?", file=sys.stderr)
+        return NOT_FOUND
+    if args.json:
+        _print_json(paper.to_dict())
+    else:
+        print(f"{paper.title}\n{paper.url}\n{paper.date.isoformat()} · {'，'.join(paper.topics)}\n\n{paper.summary}")
+    return OK
+
+
+def _search_filter(kb, args):
+    from rag.store import SearchFilter
+    from rag.topics import resolve_topics
+
+    topics: tuple[str, ...] = ()
+    if args.topic:
+        topics = resolve_topics(args.topic, [t for t, _ in kb.topics()])
+        if not topics:
+            known = "、".join(t for t, _ in kb.topics())
+            raise UsageError(f"no topic matches {args.topic!r}; topics: {known}")
+    return SearchFilter(topics=topics, since=args.since, until=args.until)
+
+
+def cmd_search(args, config: Config) -> int:
+    from rag.retrieval import HybridRetriever
+
+    query = " ".join(args.query).strip()
+    if not query:
+        raise UsageError("the query is empty")
+    kb = open_kb(config)
+    hits = HybridRetriever(kb, k=args.k, filters=_search_filter(kb, args)).search(query)
+    if args.json:
+        _print_json([{"arxiv_id": h.paper.arxiv_id, "title": h.paper.title, "score": h.score,
+                      "date": h.paper.date.isoformat(), "topics": list(h.paper.topics), "url": h.paper.url}
+                     for h in hits])
+    elif not hits:
+        print("No matching papers.")
+    else:
+        for n, h in enumerate(hits, 1):
+            print(f"{n:>2}. {h.paper.arxiv_id:<12} {h.paper.title}  ({h.paper.date.isoformat()}; {'，'.join(h.paper.topics)})")
+    return OK if hits else NOT_FOUND
+
+
+def cmd_topics(args, config: Config) -> int:
+    kb = open_kb(config)
+    topics = kb.topics()
+    if args.json:
+        _print_json([{"topic": t, "count": c} for t, c in topics])
+    else:
+        for topic, count in topics:
+            print(f"{count:>4}  {topic}")
+    return OK
+
+
+def cmd_eval(args, config: Config) -> int:
+    from rag.evaluation import evaluate, read_questions
+
+    try:
+        questions = read_questions(Path(args.questions))
+    except (OSError, ValueError) as exc:
+        raise UsageError(str(exc)) from None
+    report = evaluate(open_kb(config), questions, k=args.k)
+    if args.json:
+        _print_json(report)
+        return OK
+    summary = report["summary"]
+    print(f"{summary['questions']} questions; hybrid search p50 {summary['search_ms_p50']} ms")
+    print(f"{'':<22}{'paperbot':>10}{'baseline':>10}")
+    for group, block in summary["paperbot"].items():
+        for metric, value in block.items():
+            if metric != "n":
+                base = summary["baseline_dense"].get(group, {}).get(metric, float("nan"))
+                print(f"{group + ' ' + metric + ' (n=' + str(block['n']) + ')':<22}{value:>10.3f}{base:>10.3f}")
+    return OK
+
+
+def _answerer(config: Config, kb):
+    from rag.answers import Answerer
+    from rag.llm import make_llm
+
+    return Answerer(kb, make_llm(config), top_k=config.retrieval.top_k,
+                    max_question_chars=config.retrieval.max_question_chars)
+
+
+def _show(answer, as_json: bool) -> int:
+    if as_json:
+        _print_json(answer.to_dict())
+        return OK
+    if answer.notice:
+        print(f"({answer.notice})\n")
+    print(answer.text)
+    if answer.citations or answer.sources:
+        print()
+        for c in answer.citations:
+            print(f"[{c.n}] {c.title} — {c.url}")
+        for c in answer.sources:
+            print(f"    also retrieved: {c.title} — {c.url}")
+    print(f"\n— {answer.mode}" + (f" ({answer.model})" if answer.model else ""))
+    return OK
+
+
+def _stream_to_stdout():
+    """Print a streamed answer as it grows (text mode only)."""
+    shown = [0]
+
+    def on_text(text: str) -> None:
+        sys.stdout.write(text[shown[0]:]) if text.startswith(text[: shown[0]]) else None
+        sys.stdout.flush()
+        shown[0] = len(text)
+
+    return on_text
+
+
+def cmd_answer(args, config: Config) -> int:
+    from rag.answers import AnswerError
+
+    kb = open_kb(config)
+    engine = _answerer(config, kb)
+    lang = getattr(args, "lang", None)
+    try:
+        if args.command == "ask":
+            answer = engine.ask(" ".join(args.question))
+        elif args.command == "summarize":
+            answer = engine.summarize(" ".join(args.target), language=lang)
+        elif args.command == "compare":
+            answer = engine.compare(args.ids, language=lang or "zh")
+        elif args.command == "recommend":
+            answer = engine.recommend(" ".join(args.target), k=args.k, language=lang)
+        else:
+            since = dt.datetime.combine(args.since, dt.time(), dt.timezone.utc) if args.since else \
+                dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=7)
+            answer = engine.digest(since, language=lang or "zh")
+    except AnswerError as exc:
+        if exc.code == "unknown_id":
+            print(f"paperbot: {exc}", file=sys.stderr)
+            return NOT_FOUND
+        raise UsageError(str(exc)) from None
+    return _show(answer, args.json)
+
+
+# -- wiring ---------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="paperbot", description="Questions about a curated table of AI papers.")
+    parser.add_argument("--config", help="TOML config (default: $PAPERBOT_CONFIG or ./config.toml)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens inside")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name, handler, help_text):
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(handler=handler)
+        return p
+
+    def with_json(p):
+        p.add_argument("--json", action="store_true", help="print JSON for scripts")
+        return p
+
+    p = with_json(command("ingest", cmd_ingest, "store the paper table(s) in the knowledge base"))
+    p.add_argument("paths", nargs="*", help="Markdown tables (default: [data] tables)")
+    p.add_argument("--progress", action="store_true", help="show a progress bar even when not on a terminal")
+
+    p = with_json(command("paper", cmd_paper, "look a paper up by arXiv ID or URL"))
+    p.add_argument("id")
+
+    p = with_json(command("search", cmd_search, "the best papers for a question (English or Chinese)"))
+    p.add_argument("query", nargs="+")
+    p.add_argument("--k", type=int, default=5, help="how many papers (default 5)")
+    p.add_argument("--topic", help="only papers with this topic (a name or part of one)")
+    p.add_argument("--since", type=_date, help="only papers dated on or after YYYY-MM-DD")
+    p.add_argument("--until", type=_date, help="only papers dated on or before YYYY-MM-DD")
+
+    with_json(command("topics", cmd_topics, "every topic with its paper count"))
+
+    p = with_json(command("eval", cmd_eval, "retrieval quality on a question set, against a dense-only baseline"))
+    p.add_argument("questions", help="JSONL: {q, lang, gold, kind} per line")
+    p.add_argument("--k", type=int, default=10)
+
+    def answering(name, help_text):
+        p = with_json(command(name, cmd_answer, help_text))
+        p.add_argument("--lang", choices=["en", "zh"], help="answer language (default: the question's)")
+        return p
+
+    answering("ask", "a cited answer from the papers").add_argument("question", nargs="+")
+    answering("summarize", "summarise one paper (ID) or every paper on a topic").add_argument("target", nargs="+")
+    answering("compare", "compare 2 to 4 papers side by side").add_argument("ids", nargs="+", metavar="ID")
+    p = answering("recommend", "papers for an interest, or more like a paper (ID)")
+    p.add_argument("target", nargs="+")
+    p.add_argument("--k", type=int, default=5)
+    answering("digest", "papers added since a date (default: the last 7 days), by topic").add_argument(
+        "--since", type=_date, help="YYYY-MM-DD")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    from rag.store import StoreUnavailable
+
+    try:
+        config = load_config(args.config)
+        return args.handler(args, config)
+    except (ConfigError, UsageError) as exc:
+        print(f"paperbot: {exc}", file=sys.stderr)
+        return BAD_INPUT
+    except StoreUnavailable as exc:
+        print(f"paperbot: {exc}", file=sys.stderr)
+        return UNAVAILABLE
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

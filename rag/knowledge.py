@@ -1,0 +1,144 @@
+"""The knowledge base: the stored papers, held in memory as a catalog for lookups,
+plus ingest. One object per process; the CLI and the bot build it the same way."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from rag import glossary
+from rag.config import Config
+from rag.embeddings import load_embed_model
+from rag.ids import parse_arxiv_id
+from rag.lexical import LexicalIndex, tokenize
+from rag.papers import Paper
+from rag.store import PaperStore, paper_from_record, paper_to_node
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+
+class KnowledgeBase:
+    def __init__(self, config: Config, embed_model=None):
+        self.config = config
+        self.store = PaperStore(config)
+        self._embed_model = embed_model
+        self._catalog: dict[str, Paper] | None = None
+        self._seen_count = -1
+
+    @property
+    def embed_model(self):
+        if self._embed_model is None:
+            self._embed_model = load_embed_model(
+                self.config.embedding, self.config.openai_api_key, self.config.embedding.api_base or self.config.llm_base_url
+            )
+        return self._embed_model
+
+    @cached_property
+    def index(self):
+        """LlamaIndex's VectorStoreIndex over the Chroma collection."""
+        return self.store.index(self.embed_model)
+
+    # -- the catalog: every paper, in memory --------------------------------------
+    @property
+    def catalog(self) -> dict[str, Paper]:
+        if self._catalog is None:
+            self._catalog = {i: paper_from_record(d, m) for i, d, m in self.store.records()}
+            self._seen_count = len(self._catalog)
+        return self._catalog
+
+    def refresh(self) -> bool:
+        """Reload when another process changed the store; True when something changed."""
+        count = self.store.count()
+        if self._catalog is not None and count == self._seen_count and not self._stale:
+            return False
+        self._catalog = None
+        self._stale = False
+        self.__dict__.pop("lexical", None)
+        _ = self.catalog
+        return True
+
+    _stale = False
+
+    @cached_property
+    def lexical(self) -> LexicalIndex:
+        papers = list(self.catalog.values())
+        return LexicalIndex([p.arxiv_id for p in papers], [tokenize(lexical_text(p)) for p in papers])
+
+    def papers(self) -> list[Paper]:
+        """Newest first, as the table lists them."""
+        return sorted(self.catalog.values(), key=lambda p: (p.date, p.arxiv_id), reverse=True)
+
+    def get(self, arxiv_id: str) -> Paper | None:
+        return self.catalog.get(parse_arxiv_id(arxiv_id))
+
+    def suggest(self, text: str, n: int = 3) -> list[Paper]:
+        """Closest IDs or titles, for 'did you mean'."""
+        ids = difflib.get_close_matches(text.strip(), list(self.catalog), n=n, cutoff=0.6)
+        by_title = {p.title.lower(): p.arxiv_id for p in self.catalog.values()}
+        ids += [by_title[t] for t in difflib.get_close_matches(text.lower(), list(by_title), n=n, cutoff=0.4)]
+        return [self.catalog[i] for i in dict.fromkeys(ids)][:n]
+
+    def topics(self) -> list[tuple[str, int]]:
+        counts = Counter(t for p in self.catalog.values() for t in p.topics)
+        return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+
+    # -- ingest ------------------------------------------------------------------
+    def ingest(self, papers: list[Paper], progress: bool = False, now: dt.datetime | None = None) -> IngestReport:
+        """Store new papers, replace changed ones, skip unchanged ones. Idempotent."""
+        from tqdm import tqdm
+
+        report = IngestReport()
+        stored = {i: m for i, _, m in self.store.records(include=("metadatas",))}
+        todo: list[Paper] = []
+        for paper in papers:
+            meta = stored.get(paper.arxiv_id)
+            if meta is None:
+                report.added.append(paper.arxiv_id)
+            elif meta.get("content_hash") != paper.content_hash:
+                report.updated.append(paper.arxiv_id)
+            else:
+                report.unchanged.append(paper.arxiv_id)
+                continue
+            todo.append(paper)
+        if not todo:
+            return report
+        now = now or dt.datetime.now(dt.timezone.utc)
+        batch = max(self.config.embedding.batch_size, 1)
+        bar = tqdm(total=len(todo), desc="Embedding papers", unit="paper", disable=not progress, leave=False)
+        for start in range(0, len(todo), batch):
+            chunk = todo[start : start + batch]
+            vectors = self.embed_model.get_text_embedding_batch([embed_text(p) for p in chunk])
+            nodes = []
+            for paper, vector in zip(chunk, vectors):
+                first_added = stored.get(paper.arxiv_id, {}).get("added_at")
+                added_at = dt.datetime.fromisoformat(first_added) if first_added else now
+                nodes.append(paper_to_node(paper, vector, added_at))
+            # Each batch is written before the next is embedded: a crash loses one batch at most.
+            self.store.write(nodes, replace=[p.arxiv_id for p in chunk if p.arxiv_id in stored])
+            bar.update(len(chunk))
+        bar.close()
+        self._stale = True
+        return report
+
+
+def embed_text(paper: Paper) -> str:
+    """What the dense model reads: the English it can understand (title, gloss, and
+    the glossary's English for the summary's and topics' Chinese terms)."""
+    terms = glossary.expand(" ".join(paper.topics) + " " + paper.summary)
+    english = " ".join(t for t in terms if t.isascii())
+    return "\n".join(part for part in (paper.title, paper.gloss, english) if part)
+
+
+def lexical_text(paper: Paper) -> str:
+    return "\n".join((paper.title, paper.summary, " ".join(paper.topics), paper.gloss))

@@ -1,0 +1,84 @@
+"""Lexical retrieval that reads Chinese: our own tokens, scored by bm25s.
+
+The embedding model maps most Traditional Chinese characters to [UNK], so Chinese
+text is found here. Tokens: English words lower-cased and stemmed; Chinese runs as
+jieba search-mode words plus character bigrams (jieba's dictionary leans Simplified;
+bigrams catch what it misses).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from functools import cache
+
+import bm25s
+import numpy as np
+
+logging.getLogger("bm25s").setLevel(logging.WARNING)
+
+_RUNS = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[A-Za-z][A-Za-z0-9]*|\d+(?:\.\d+)?")
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_STOPWORDS = frozenset(
+    "a an and are as at be by can do does for from has have how i in into is it its me of on or "
+    "our that the their them there these this to was what which who why will with about any some "
+    "paper papers work works study studies there's is there are there show find looking want".split()
+)
+_ZH_STOPWORDS = frozenset("的 了 和 與 及 在 是 有 嗎 呢 什麼 哪些 哪個 哪篇 這 那 一個 一種 如何 怎麼 可以 論文 研究 我們 本文 本研究".split())
+
+
+@cache
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+@cache
+def _jieba():
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    jieba.initialize()
+    return jieba
+
+
+def tokenize(text: str) -> list[str]:
+    tokens: list[str] = []
+    for run in _RUNS.findall(text):
+        if _CJK.match(run):
+            words = [w for w in _jieba().cut_for_search(run) if len(w) > 1 and w not in _ZH_STOPWORDS]
+            bigrams = [run[i : i + 2] for i in range(len(run) - 1)]
+            tokens.extend(words)
+            tokens.extend(b for b in bigrams if b not in _ZH_STOPWORDS)
+            if len(run) == 1:
+                tokens.append(run)
+        else:
+            word = run.lower()
+            if word not in _STOPWORDS:
+                tokens.append(_stemmer().stemWord(word))
+    return tokens
+
+
+class LexicalIndex:
+    """BM25 over one token list per paper; ids align with the token lists."""
+
+    def __init__(self, ids: list[str], token_lists: list[list[str]]):
+        self.ids = ids
+        self.position = {arxiv_id: i for i, arxiv_id in enumerate(ids)}
+        self.bm25 = bm25s.BM25()
+        if ids:
+            self.bm25.index(token_lists, show_progress=False)
+
+    def search(self, query: str | list[str], k: int, allowed: np.ndarray | None = None) -> list[tuple[str, float]]:
+        """Best papers first; papers with no matching token never come back."""
+        tokens = tokenize(query) if isinstance(query, str) else query
+        if not self.ids or not tokens or k <= 0:
+            return []
+        scores = self.bm25.get_scores(tokens)
+        if allowed is not None:
+            scores = np.where(allowed, scores, 0.0)
+        k = min(k, len(self.ids))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(self.ids[i], float(scores[i])) for i in top if scores[i] > 0]

@@ -1,0 +1,193 @@
+"""Chroma, through LlamaIndex: the one place that opens the vector store.
+
+Each paper is one node whose id is its arXiv ID. Its summary is the node text; the
+rest is metadata, with dates as numbers (for ranges) and one boolean flag per topic
+(LlamaIndex's flat metadata rejects lists).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import chromadb
+from llama_index.core import StorageContext, VectorStoreIndex
+from llama_index.core.schema import TextNode
+from llama_index.core.vector_stores import (
+    FilterCondition,
+    FilterOperator,
+    MetadataFilter,
+    MetadataFilters,
+)
+from llama_index.vector_stores.chroma import ChromaVectorStore
+
+from rag.config import Config
+from rag.embeddings import fingerprint
+from rag.papers import Paper
+
+
+class StoreUnavailable(RuntimeError):
+    """Chroma cannot be reached or opened; the message says what to do."""
+
+
+TOPIC_FLAG = "topic:"
+PAGE = 2000  # rows per read when loading the catalog
+
+
+@dataclass(frozen=True)
+class SearchFilter:
+    """Filters that combine with any query. `topics` are exact topic names (any of)."""
+
+    topics: tuple[str, ...] = ()
+    since: dt.date | None = None
+    until: dt.date | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.topics or self.since or self.until)
+
+    def admits(self, paper: Paper) -> bool:
+        return (
+            (not self.topics or any(t in paper.topics for t in self.topics))
+            and (self.since is None or paper.date >= self.since)
+            and (self.until is None or paper.date <= self.until)
+        )
+
+    def to_metadata_filters(self) -> MetadataFilters | None:
+        parts: list = []
+        if self.topics:
+            flags = [MetadataFilter(key=TOPIC_FLAG + t, value=True) for t in self.topics]
+            parts.append(flags[0] if len(flags) == 1 else MetadataFilters(filters=flags, condition=FilterCondition.OR))
+        if self.since:
+            parts.append(MetadataFilter(key="date_num", value=_date_num(self.since), operator=FilterOperator.GTE))
+        if self.until:
+            parts.append(MetadataFilter(key="date_num", value=_date_num(self.until), operator=FilterOperator.LTE))
+        return MetadataFilters(filters=parts, condition=FilterCondition.AND) if parts else None
+
+
+def _date_num(day: dt.date) -> int:
+    return day.year * 10000 + day.month * 100 + day.day
+
+
+def paper_to_node(paper: Paper, embedding: list[float], added_at: dt.datetime) -> TextNode:
+    metadata = {
+        "arxiv_id": paper.arxiv_id,
+        "title": paper.title,
+        "date": paper.date.isoformat(),
+        "date_num": _date_num(paper.date),
+        "topics": json.dumps(list(paper.topics), ensure_ascii=False),
+        "url": paper.url,
+        "gloss": paper.gloss,
+        "content_hash": paper.content_hash,
+        "added_at": added_at.isoformat(),
+        "added_ts": added_at.timestamp(),
+        **{TOPIC_FLAG + t: True for t in paper.topics},
+    }
+    return TextNode(id_=paper.arxiv_id, text=paper.summary, metadata=metadata, embedding=embedding)
+
+
+def paper_from_record(document: str, metadata: dict) -> Paper:
+    return Paper(
+        arxiv_id=metadata["arxiv_id"],
+        title=metadata["title"],
+        date=dt.date.fromisoformat(metadata["date"]),
+        summary=document,
+        topics=tuple(json.loads(metadata["topics"])),
+        url=metadata["url"],
+        gloss=metadata.get("gloss", ""),
+        added_at=dt.datetime.fromisoformat(metadata["added_at"]),
+    )
+
+
+class PaperStore:
+    """The Chroma collection for the configured embedding model, wrapped by LlamaIndex."""
+
+    def __init__(self, config: Config):
+        self.config = config
+        self.client = _connect(config)
+        name = f"{config.store.collection}-{fingerprint(config.embedding)}"
+        try:
+            self.collection = self.client.get_or_create_collection(
+                name,
+                embedding_function=None,  # Chroma's default would download a model
+                configuration={"hnsw": {"space": "cosine"}},
+                metadata={"embedding_model": config.embedding.model, "embedding_backend": config.embedding.backend},
+            )
+        except Exception as exc:
+            raise StoreUnavailable(_explain(config, exc)) from exc
+        self.vector_store = ChromaVectorStore(chroma_collection=self.collection)
+
+    def index(self, embed_model) -> VectorStoreIndex:
+        return VectorStoreIndex.from_vector_store(self.vector_store, embed_model=embed_model)
+
+    def max_batch(self) -> int:
+        try:
+            return self.client.get_max_batch_size()
+        except Exception:
+            return 1000
+
+    def count(self) -> int:
+        return self._guard(self.collection.count)
+
+    def records(self, include: tuple[str, ...] = ("metadatas", "documents")) -> Iterator[tuple[str, str | None, dict]]:
+        """Every stored paper, page by page (ids, document, metadata)."""
+        offset = 0
+        while True:
+            page = self._guard(lambda: self.collection.get(include=list(include), limit=PAGE, offset=offset))
+            ids = page["ids"]
+            docs = page.get("documents") or [None] * len(ids)
+            for arxiv_id, doc, meta in zip(ids, docs, page["metadatas"]):
+                yield arxiv_id, doc, meta
+            if len(ids) < PAGE:
+                return
+            offset += PAGE
+
+    def fetch(self, arxiv_ids: list[str]) -> dict[str, Paper]:
+        page = self._guard(lambda: self.collection.get(ids=arxiv_ids, include=["metadatas", "documents"]))
+        return {i: paper_from_record(d, m) for i, d, m in zip(page["ids"], page["documents"], page["metadatas"])}
+
+    def write(self, nodes: list[TextNode], replace: list[str]) -> None:
+        """Replace changed papers, add new ones, within Chroma's batch limit."""
+        limit = self.max_batch()
+        for start in range(0, len(replace), limit):
+            self._guard(lambda: self.vector_store.delete_nodes(node_ids=replace[start : start + limit]))
+        for start in range(0, len(nodes), limit):
+            self._guard(lambda: self.vector_store.add(nodes[start : start + limit]))
+
+    def _guard(self, call):
+        try:
+            return call()
+        except Exception as exc:
+            if _is_connection_error(exc):
+                raise StoreUnavailable(_explain(self.config, exc)) from exc
+            raise
+
+
+def _is_connection_error(exc: Exception) -> bool:
+    text = f"{type(exc).__name__} {exc}".lower()
+    return any(s in text for s in ("connect", "could not", "timed out", "timeout", "refused", "unreachable"))
+
+
+def _explain(config: Config, exc: Exception) -> str:
+    if config.store.mode == "server":
+        return (
+            f"cannot reach the Chroma server at {config.store.host}:{config.store.port} ({type(exc).__name__}); "
+            f"start it with `chroma run --path DIR --port {config.store.port}` or fix [store] host/port"
+        )
+    return f"cannot open the Chroma directory {config.chroma_path}: {exc}"
+
+
+def _connect(config: Config):
+    from chromadb.config import Settings as ChromaSettings
+
+    settings = ChromaSettings(anonymized_telemetry=False)
+    try:
+        if config.store.mode == "server":
+            return chromadb.HttpClient(
+                host=config.store.host, port=config.store.port, ssl=config.store.ssl, settings=settings
+            )
+        config.chroma_path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(config.chroma_path), settings=settings)
+    except Exception as exc:
+        raise StoreUnavailable(_explain(config, exc)) from exc

