@@ -30,13 +30,14 @@ Editing the table
   inflections (models, fine-tuned, pruning, quantization ...) are recognised.
 * separator: `` = `` (or a TAB).
 * right side: Chinese terms (Traditional characters), ``|``-separated; each must
-  contain at least one CJK character.  They are matched as plain substrings, so
+  contain a CJK (non-ASCII) character.  They are matched as plain substrings, so
   avoid one-character terms and very generic words.
 * ``#`` starts a comment line; blank lines are ignored.
 * The same term may appear in several entries: its translations are merged.
+* A malformed line raises ValueError at import time (run tests/test_glossary.py).
 """
 
-import re
+import re as _re
 
 _TABLE = """
 # ---------------------------------------------------------------- general / LLM basics
@@ -122,7 +123,7 @@ dense model = 稠密模型 | 密集模型
 sparse | sparsity | sparsification = 稀疏 | 稀疏性 | 稀疏化
 autoregressive | auto-regressive = 自回歸 | 自迴歸
 next-token prediction = 下一個標記預測 | 下一詞預測 | 下一個詞預測 | 下一個令牌預測
-language modeling | language modelling = 語言建模
+language modeling | language modelling = 語言建模 | 語言模型
 masked language model | masked language modeling | mlm = 掩碼語言模型 | 遮罩語言模型 | 掩碼語言建模
 generative adversarial network | gan = 生成對抗網絡 | 生成對抗網路
 variational autoencoder | vae = 變分自編碼器 | 變分自動編碼器
@@ -468,7 +469,7 @@ feedback = 反饋 | 回饋
 online feedback = 在線反饋 | 線上反饋
 reward = 獎勵 | 回報
 reward model | rm = 獎勵模型
-reward modeling | reward modelling = 獎勵建模
+reward modeling | reward modelling = 獎勵建模 | 獎勵模型
 reward function = 獎勵函數
 reward shaping = 獎勵塑形 | 獎勵塑造
 reward hacking | reward over-optimization | reward overoptimization = 獎勵過度優化 | 獎勵駭客 | 獎勵黑客 | 獎勵作弊
@@ -943,7 +944,7 @@ multimodal language model | mlm = 多模態語言模型
 large language and vision model | large language-and-vision model | llvm = 大型語言和視覺模型 | 大型語言與視覺模型
 vision-language model | visual language model | vlm = 視覺語言模型 | 視覺-語言模型 | 視覺語言大模型
 vision-language | vision and language = 視覺語言 | 視覺-語言 | 視覺與語言
-vision-language modeling = 視覺語言建模
+vision-language modeling = 視覺語言建模 | 視覺語言模型
 vision-language reasoning | visual reasoning = 視覺語言推理 | 視覺推理
 modality = 模態
 mixed-modal | mixed modality = 混合模態
@@ -999,9 +1000,9 @@ finance | financial = 金融
 
 # ---------------------------------------------------------------------------- parsing
 
-_EN_WORD = re.compile(r"[a-z0-9]+")
-_JOINER = re.compile(r"[^a-z0-9 ]")
-_SPLIT_KEEP = re.compile(r"([^a-z0-9]+)")
+_EN_WORD = _re.compile(r"[a-z0-9]+")
+_JOINER = _re.compile(r"[^a-z0-9 ]")
+_SPLIT_KEEP = _re.compile(r"([^a-z0-9]+)")
 # characters allowed between two words of one English phrase in a query
 _GAP_CHARS = frozenset(" \t\r\n-_/&+")
 _UNDOUBLE = frozenset("bdgmnprt")
