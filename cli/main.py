@@ -36,6 +36,7 @@ def _date(text: str) -> dt.date:
 def open_kb(config: Config, *, ensure_ingested: bool = True):
     """The knowledge base; on first use (empty store) it ingests the configured tables."""
     from rag.knowledge import KnowledgeBase
+    from rag.llm import make_llm
     from rag.papers import read_tables
 
     kb = KnowledgeBase(config)
@@ -46,7 +47,7 @@ def open_kb(config: Config, *, ensure_ingested: bool = True):
             table = read_tables(paths)
             for error in table.errors:
                 print(f"skipped {error}", file=sys.stderr)
-            kb.ingest(table.papers, progress=sys.stderr.isatty())
+            kb.ingest(table.papers, progress=sys.stderr.isatty(), llm=make_llm(config))
     return kb
 
 
@@ -62,11 +63,14 @@ def cmd_ingest(args, config: Config) -> int:
     for error in table.errors:
         print(f"skipped {error}", file=sys.stderr)
     kb = open_kb(config, ensure_ingested=False)
-    report = kb.ingest(table.papers, progress=sys.stderr.isatty() or args.progress)
+    from rag.llm import make_llm
+
+    report = kb.ingest(table.papers, progress=sys.stderr.isatty() or args.progress, llm=make_llm(config))
     summary = {
         "added": len(report.added),
         "updated": len(report.updated),
         "unchanged": len(report.unchanged),
+        "glossed": len(report.glossed),
         "skipped": [{"source": e.source, "line": e.line, "reason": e.reason} for e in table.errors],
         "total": kb.store.count(),
     }
@@ -75,6 +79,7 @@ def cmd_ingest(args, config: Config) -> int:
     else:
         print(
             f"{summary['added']} added, {summary['updated']} updated, {summary['unchanged']} unchanged, "
+            f"{summary['glossed']} glossed, "
             f"{len(table.errors)} skipped; {summary['total']} papers in the knowledge base"
         )
     return NOT_FOUND if table.errors else OK

@@ -7,12 +7,13 @@ import datetime as dt
 import difflib
 import logging
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from rag import glossary
 from rag.config import Config
 from rag.embeddings import load_embed_model
+from rag.gloss import write_gloss
 from rag.ids import parse_arxiv_id
 from rag.lexical import LexicalIndex, tokenize
 from rag.papers import Paper
@@ -26,6 +27,7 @@ class IngestReport:
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    glossed: list[str] = field(default_factory=list)  # unchanged, but given their first English gloss
 
 
 class KnowledgeBase:
@@ -94,8 +96,12 @@ class KnowledgeBase:
         return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
 
     # -- ingest ------------------------------------------------------------------
-    def ingest(self, papers: list[Paper], progress: bool = False, now: dt.datetime | None = None) -> IngestReport:
-        """Store new papers, replace changed ones, skip unchanged ones. Idempotent."""
+    def ingest(self, papers: list[Paper], progress: bool = False, now: dt.datetime | None = None,
+               llm=None) -> IngestReport:
+        """Store new papers, replace changed ones, skip unchanged ones. Idempotent.
+
+        With an `llm`, each paper gets an English gloss, written once: an unchanged
+        paper that already has one is never sent to the model again."""
         from tqdm import tqdm
 
         report = IngestReport()
@@ -107,6 +113,8 @@ class KnowledgeBase:
                 report.added.append(paper.arxiv_id)
             elif meta.get("content_hash") != paper.content_hash:
                 report.updated.append(paper.arxiv_id)
+            elif llm is not None and not meta.get("gloss"):
+                report.glossed.append(paper.arxiv_id)
             else:
                 report.unchanged.append(paper.arxiv_id)
                 continue
@@ -118,6 +126,8 @@ class KnowledgeBase:
         bar = tqdm(total=len(todo), desc="Embedding papers", unit="paper", disable=not progress, leave=False)
         for start in range(0, len(todo), batch):
             chunk = todo[start : start + batch]
+            if llm is not None:
+                chunk = [replace(p, gloss=write_gloss(llm, p)) for p in chunk]
             vectors = self.embed_model.get_text_embedding_batch([embed_text(p) for p in chunk])
             nodes = []
             for paper, vector in zip(chunk, vectors):

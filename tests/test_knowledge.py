@@ -100,3 +100,23 @@ def test_changing_the_embedding_model_uses_a_new_collection(tmp_path):
     b = PaperStore(make_config(tmp_path, embedding=EmbeddingSettings(model="sentence-transformers/other")))
     assert a.collection.name != b.collection.name
     assert b.collection.metadata["embedding_model"] == "sentence-transformers/other"
+
+
+def test_an_llm_glosses_each_summary_once_and_english_questions_find_it(fresh_kb, seed_papers, llm_server):
+    from conftest import llm_config
+    from peers.llm_server import reply
+    from rag.llm import make_llm
+
+    llm_server.default = lambda body: reply(
+        "Wombat-inspired curriculum for pruning pretraining data." if "2405.20541" in str(body) or "困惑度" in str(body)
+        else "A paper about language models.")
+    llm = make_llm(llm_config(fresh_kb.config.base_dir, llm_server))
+    report = fresh_kb.ingest(seed_papers[:5], llm=llm)
+    assert len(report.added) == 5 and len(llm_server.chat_requests()) == 5
+    fresh_kb.refresh()
+    assert fresh_kb.get("2405.20541").gloss.startswith("Wombat-inspired")
+    hits = HybridRetriever(fresh_kb, k=3).search("wombat curriculum")
+    assert hits[0].paper.arxiv_id == "2405.20541"
+
+    again = fresh_kb.ingest(seed_papers[:5], llm=llm)
+    assert len(again.unchanged) == 5 and len(llm_server.chat_requests()) == 5  # never regenerated
