@@ -1,11 +1,17 @@
-"""The knowledge base: the stored papers, held in memory as a catalog for lookups,
-plus ingest. One object per process; the CLI and the bot build it the same way."""
+"""The knowledge base: the stored papers, held in memory as a catalog for lookups, the
+lexical index over them, and ingest. One object per process; the CLI and the bot
+build it the same way.
+
+Every ingest that changes something bumps the collection's revision; a process that
+sees a new revision reloads (so a running bot picks up papers ingested elsewhere).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import difflib
 import logging
+import threading
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -14,9 +20,9 @@ from rag import glossary
 from rag.config import Config
 from rag.embeddings import load_embed_model
 from rag.gloss import write_gloss
-from rag.ids import parse_arxiv_id
 from rag.lexical import LexicalIndex, tokenize
 from rag.papers import Paper
+from rag.ids import parse_arxiv_id
 from rag.store import PaperStore, paper_from_record, paper_to_node
 
 log = logging.getLogger(__name__)
@@ -36,7 +42,8 @@ class KnowledgeBase:
         self.store = PaperStore(config)
         self._embed_model = embed_model
         self._catalog: dict[str, Paper] | None = None
-        self._seen_count = -1
+        self._revision: str | None = None
+        self._lock = threading.Lock()  # the bot reads from worker threads
 
     @property
     def embed_model(self):
@@ -54,28 +61,37 @@ class KnowledgeBase:
     # -- the catalog: every paper, in memory --------------------------------------
     @property
     def catalog(self) -> dict[str, Paper]:
-        if self._catalog is None:
-            self._catalog = {i: paper_from_record(d, m) for i, d, m in self.store.records()}
-            self._seen_count = len(self._catalog)
-        return self._catalog
+        with self._lock:
+            if self._catalog is None:
+                self._revision = self.store.revision()
+                self._catalog = {i: paper_from_record(d, m) for i, d, m in self.store.records()}
+            return self._catalog
 
     def refresh(self) -> bool:
-        """Reload when another process changed the store; True when something changed."""
-        count = self.store.count()
-        if self._catalog is not None and count == self._seen_count and not self._stale:
+        """Reload if the store changed since the catalog was read; True when it did."""
+        if self._catalog is not None and self.store.revision() == self._revision:
             return False
-        self._catalog = None
-        self._stale = False
-        self.__dict__.pop("lexical", None)
+        with self._lock:
+            self._catalog = None
+            self.__dict__.pop("lexical", None)
         _ = self.catalog
         return True
 
-    _stale = False
-
     @cached_property
     def lexical(self) -> LexicalIndex:
-        papers = list(self.catalog.values())
-        return LexicalIndex([p.arxiv_id for p in papers], [tokenize(lexical_text(p)) for p in papers])
+        """Loaded from the local cache when it matches the store's revision; else built
+        from the tokens stored with each paper at ingest (no re-tokenising) and cached."""
+        _ = self.catalog
+        cache = self.config.state_dir / "lexical" / self.store.collection.name
+        index = LexicalIndex.load(cache, self._revision)
+        if index is None:
+            ids, token_lists = [], []
+            for arxiv_id, _, meta in self.store.records(include=("metadatas",)):
+                ids.append(arxiv_id)
+                token_lists.append(meta.get("tokens", "").split())
+            index = LexicalIndex(ids, token_lists)
+            index.save(cache, self._revision)
+        return index
 
     def papers(self) -> list[Paper]:
         """Newest first, as the table lists them."""
@@ -100,8 +116,10 @@ class KnowledgeBase:
                llm=None) -> IngestReport:
         """Store new papers, replace changed ones, skip unchanged ones. Idempotent.
 
-        With an `llm`, each paper gets an English gloss, written once: an unchanged
-        paper that already has one is never sent to the model again."""
+        Each batch is written before the next is embedded, so a crash loses one batch
+        at most and the next run resumes where it stopped. With an `llm`, each paper
+        gets an English gloss, written once: an unchanged paper that already has one
+        is never sent to the model again."""
         from tqdm import tqdm
 
         report = IngestReport()
@@ -124,21 +142,22 @@ class KnowledgeBase:
         now = now or dt.datetime.now(dt.timezone.utc)
         batch = max(self.config.embedding.batch_size, 1)
         bar = tqdm(total=len(todo), desc="Embedding papers", unit="paper", disable=not progress, leave=False)
-        for start in range(0, len(todo), batch):
-            chunk = todo[start : start + batch]
-            if llm is not None:
-                chunk = [replace(p, gloss=write_gloss(llm, p)) for p in chunk]
-            vectors = self.embed_model.get_text_embedding_batch([embed_text(p) for p in chunk])
-            nodes = []
-            for paper, vector in zip(chunk, vectors):
-                first_added = stored.get(paper.arxiv_id, {}).get("added_at")
-                added_at = dt.datetime.fromisoformat(first_added) if first_added else now
-                nodes.append(paper_to_node(paper, vector, added_at))
-            # Each batch is written before the next is embedded: a crash loses one batch at most.
-            self.store.write(nodes, replace=[p.arxiv_id for p in chunk if p.arxiv_id in stored])
-            bar.update(len(chunk))
-        bar.close()
-        self._stale = True
+        try:
+            for start in range(0, len(todo), batch):
+                chunk = todo[start : start + batch]
+                if llm is not None:
+                    chunk = [replace(p, gloss=write_gloss(llm, p)) for p in chunk]
+                vectors = self.embed_model.get_text_embedding_batch([embed_text(p) for p in chunk])
+                nodes = []
+                for paper, vector in zip(chunk, vectors):
+                    first_added = stored.get(paper.arxiv_id, {}).get("added_at")
+                    added_at = dt.datetime.fromisoformat(first_added) if first_added else now
+                    nodes.append(paper_to_node(paper, vector, added_at, tokenize(lexical_text(paper))))
+                self.store.write(nodes, replace=[p.arxiv_id for p in chunk if p.arxiv_id in stored])
+                bar.update(len(chunk))
+        finally:
+            bar.close()
+            self.store.bump_revision()  # even a partial ingest changed the store
         return report
 
 

@@ -8,9 +8,14 @@ bigrams catch what it misses).
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import re
+import shutil
+import tempfile
 from functools import cache
+from pathlib import Path
 
 import bm25s
 import numpy as np
@@ -63,12 +68,39 @@ def tokenize(text: str) -> list[str]:
 class LexicalIndex:
     """BM25 over one token list per paper; ids align with the token lists."""
 
-    def __init__(self, ids: list[str], token_lists: list[list[str]]):
+    def __init__(self, ids: list[str], token_lists: list[list[str]] | None = None, bm25: bm25s.BM25 | None = None):
         self.ids = ids
-        self.position = {arxiv_id: i for i, arxiv_id in enumerate(ids)}
-        self.bm25 = bm25s.BM25()
-        if ids:
+        self.bm25 = bm25 or bm25s.BM25()
+        if bm25 is None and ids:
             self.bm25.index(token_lists, show_progress=False)
+
+    def save(self, folder: Path, revision: str) -> None:
+        """Cache the index for this store revision (atomically: readers never see half)."""
+        if not self.ids or not revision:
+            return
+        folder.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=folder, prefix=".building-"))
+        self.bm25.save(str(staging))
+        (staging / "ids.json").write_text(json.dumps(self.ids))
+        try:
+            os.replace(staging, folder / revision)
+        except OSError:  # another process cached the same revision first
+            shutil.rmtree(staging, ignore_errors=True)
+        for old in folder.iterdir():
+            if old.name != revision and not old.name.startswith("."):
+                shutil.rmtree(old, ignore_errors=True)
+
+    @classmethod
+    def load(cls, folder: Path, revision: str | None) -> "LexicalIndex | None":
+        path = folder / revision if revision else None
+        if path is None or not (path / "ids.json").is_file():
+            return None
+        try:
+            ids = json.loads((path / "ids.json").read_text())
+            return cls(ids, bm25=bm25s.BM25.load(str(path), mmap=True))
+        except (OSError, ValueError) as exc:
+            logging.getLogger(__name__).warning("lexical cache %s unreadable, rebuilding: %s", path, exc)
+            return None
 
     def search(self, query: str | list[str], k: int, allowed: np.ndarray | None = None) -> list[tuple[str, float]]:
         """Best papers first; papers with no matching token never come back."""

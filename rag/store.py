@@ -8,9 +8,13 @@ rest is metadata, with dates as numbers (for ranges) and one boolean flag per to
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import json
+import os
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import chromadb
 from llama_index.core import StorageContext, VectorStoreIndex
@@ -30,6 +34,36 @@ from rag.papers import Paper
 
 class StoreUnavailable(RuntimeError):
     """Chroma cannot be reached or opened; the message says what to do."""
+
+
+class StoreBusy(StoreUnavailable):
+    """Another process has the embedded Chroma directory open."""
+
+
+_HELD_LOCKS: dict[Path, int] = {}  # embedded directories this process holds, with the lock's fd
+
+
+def _claim_directory(path: Path) -> None:
+    """One process per embedded Chroma directory: two would corrupt its index.
+
+    The lock is held until the process exits; the OS releases it even after a crash."""
+    path = path.resolve()
+    if path in _HELD_LOCKS:
+        return
+    fd = os.open(path / "paperbot.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+        os.close(fd)
+        raise StoreBusy(
+            f"the Chroma directory {path} is in use by another paperbot process (pid {holder}); an embedded store "
+            "allows one process. Stop it, or run `chroma run --path DIR` and set [store] mode = \"server\" "
+            "so the bot and ingest can share it."
+        ) from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, str(os.getpid()).encode(), 0)
+    _HELD_LOCKS[path] = fd
 
 
 TOPIC_FLAG = "topic:"
@@ -70,7 +104,7 @@ def _date_num(day: dt.date) -> int:
     return day.year * 10000 + day.month * 100 + day.day
 
 
-def paper_to_node(paper: Paper, embedding: list[float], added_at: dt.datetime) -> TextNode:
+def paper_to_node(paper: Paper, embedding: list[float], added_at: dt.datetime, tokens: list[str]) -> TextNode:
     metadata = {
         "arxiv_id": paper.arxiv_id,
         "title": paper.title,
@@ -82,6 +116,7 @@ def paper_to_node(paper: Paper, embedding: list[float], added_at: dt.datetime) -
         "content_hash": paper.content_hash,
         "added_at": added_at.isoformat(),
         "added_ts": added_at.timestamp(),
+        "tokens": " ".join(tokens),  # lexical tokens, computed once at ingest
         **{TOPIC_FLAG + t: True for t in paper.topics},
     }
     return TextNode(id_=paper.arxiv_id, text=paper.summary, metadata=metadata, embedding=embedding)
@@ -126,6 +161,16 @@ class PaperStore:
             return self.client.get_max_batch_size()
         except Exception:
             return 1000
+
+    def revision(self) -> str:
+        """Changes whenever any process changes the papers (read fresh from Chroma)."""
+        name = self.collection.name
+        return str(self._guard(lambda: self.client.get_collection(name).metadata or {}).get("revision", ""))
+
+    def bump_revision(self) -> None:
+        metadata = dict(self._guard(lambda: self.client.get_collection(self.collection.name).metadata) or {})
+        metadata["revision"] = uuid.uuid4().hex
+        self._guard(lambda: self.collection.modify(metadata=metadata))
 
     def count(self) -> int:
         return self._guard(self.collection.count)
@@ -188,6 +233,9 @@ def _connect(config: Config):
                 host=config.store.host, port=config.store.port, ssl=config.store.ssl, settings=settings
             )
         config.chroma_path.mkdir(parents=True, exist_ok=True)
+        _claim_directory(config.chroma_path)
         return chromadb.PersistentClient(path=str(config.chroma_path), settings=settings)
+    except StoreBusy:
+        raise
     except Exception as exc:
         raise StoreUnavailable(_explain(config, exc)) from exc

@@ -120,3 +120,40 @@ def test_an_llm_glosses_each_summary_once_and_english_questions_find_it(fresh_kb
 
     again = fresh_kb.ingest(seed_papers[:5], llm=llm)
     assert len(again.unchanged) == 5 and len(llm_server.chat_requests()) == 5  # never regenerated
+
+
+def test_an_embedded_store_is_never_opened_by_two_processes(tmp_path):
+    """The bot holds the directory; `paperbot ingest` in another process is refused
+    with the fix named, and nothing is written."""
+    import subprocess
+    import sys
+    import textwrap
+
+    from conftest import SEED
+
+    config = tmp_path / "config.toml"
+    config.write_text(f'[data]\ntables = ["{SEED}"]\nstate_dir = "state"\n')
+    holder = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(f"""
+            import sys, time
+            from rag.config import load_config
+            from rag.store import PaperStore
+            store = PaperStore(load_config({str(config)!r}))
+            print("holding", flush=True)
+            sys.stdin.read()
+        """)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        proc = subprocess.run([sys.executable, "-m", "cli.main", "--config", str(config), "ingest"],
+                              capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 3
+        assert f"pid {holder.pid}" in proc.stderr and 'mode = "server"' in proc.stderr
+    finally:
+        holder.stdin.close()
+        holder.wait(30)
+    # Once the holder is gone, the directory opens normally.
+    proc = subprocess.run([sys.executable, "-m", "cli.main", "--config", str(config), "topics", "--json"],
+                          capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, proc.stderr
