@@ -22,6 +22,10 @@ class UsageError(Exception):
     """Bad input from the user: printed as one line, exit 2."""
 
 
+class ServiceError(Exception):
+    """A service failed: printed as one line, exit 3."""
+
+
 def _print_json(obj) -> None:
     print(json.dumps(obj, ensure_ascii=False, indent=2))
 
@@ -65,7 +69,15 @@ def cmd_ingest(args, config: Config) -> int:
     kb = open_kb(config, ensure_ingested=False)
     from rag.llm import make_llm
 
-    report = kb.ingest(table.papers, progress=sys.stderr.isatty() or args.progress, llm=make_llm(config))
+    import openai
+
+    from rag.llm import explain_failure
+
+    try:
+        report = kb.ingest(table.papers, progress=sys.stderr.isatty() or args.progress, llm=make_llm(config))
+    except openai.OpenAIError as exc:  # the embeddings backend gave up
+        raise ServiceError(f"embedding failed: {explain_failure(exc).replace('language model', 'embeddings server')}; "
+                           "the papers stored so far are kept, run `paperbot ingest` again to resume") from None
     summary = {
         "added": len(report.added),
         "updated": len(report.updated),
@@ -303,7 +315,7 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, UsageError) as exc:
         print(f"paperbot: {exc}", file=sys.stderr)
         return BAD_INPUT
-    except StoreUnavailable as exc:
+    except (StoreUnavailable, ServiceError) as exc:
         print(f"paperbot: {exc}", file=sys.stderr)
         return UNAVAILABLE
     except KeyboardInterrupt:

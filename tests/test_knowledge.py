@@ -157,3 +157,24 @@ def test_an_embedded_store_is_never_opened_by_two_processes(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "cli.main", "--config", str(config), "topics", "--json"],
                           capture_output=True, text=True, timeout=180)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_openai_compatible_embeddings_resume_after_a_crash_mid_ingest(tmp_path, llm_server, seed_papers):
+    """A self-hosted embeddings server fails on the third batch: the first two batches
+    are kept, and the next ingest embeds only what is missing."""
+    from peers.llm_server import status
+    from rag.config import EmbeddingSettings
+
+    settings = EmbeddingSettings(backend="openai", model="test-embed", api_base=llm_server.base_url, batch_size=8)
+    kb = KnowledgeBase(make_config(tmp_path, embedding=settings))
+    llm_server.script_embeddings("ok", "ok", status(400, body={"error": {"message": "boom"}}))
+    with pytest.raises(Exception, match="boom"):
+        kb.ingest(seed_papers)
+    assert kb.store.count() == 16
+    embedded = lambda: [r for r in llm_server.requests if r.path.endswith("/embeddings")]  # noqa: E731
+    before = len(embedded())
+    report = kb.ingest(seed_papers)
+    assert len(report.added) == 17 and len(report.unchanged) == 16
+    assert len(embedded()) - before == 3  # ceil(17 / 8) batches, nothing redone
+    assert kb.store.count() == 33
+    assert kb.store.collection.metadata["embedding_backend"] == "openai"
