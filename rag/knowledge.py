@@ -20,7 +20,7 @@ from rag import glossary
 from rag.config import Config
 from rag.embeddings import load_embed_model
 from rag.gloss import write_gloss
-from rag.lexical import LexicalIndex, tokenize
+from rag.lexical import LexicalIndex, TokenStore
 from rag.papers import Paper
 from rag.ids import parse_arxiv_id
 from rag.store import PaperStore, paper_from_record, paper_to_node
@@ -64,7 +64,7 @@ class KnowledgeBase:
         with self._lock:
             if self._catalog is None:
                 self._revision = self.store.revision()
-                self._catalog = {i: paper_from_record(d, m) for i, d, m in self.store.records()}
+                self._catalog = {i: paper_from_record(m) for i, m in self.store.records()}
             return self._catalog
 
     def refresh(self) -> bool:
@@ -80,18 +80,19 @@ class KnowledgeBase:
     @cached_property
     def lexical(self) -> LexicalIndex:
         """Loaded from the local cache when it matches the store's revision; else built
-        from the tokens stored with each paper at ingest (no re-tokenising) and cached."""
+        from the local token store (only papers new to this machine are tokenised)."""
         _ = self.catalog
         cache = self.config.state_dir / "lexical" / self.store.collection.name
         index = LexicalIndex.load(cache, self._revision)
         if index is None:
-            ids, token_lists = [], []
-            for arxiv_id, _, meta in self.store.records(include=("metadatas",)):
-                ids.append(arxiv_id)
-                token_lists.append(meta.get("tokens", "").split())
-            index = LexicalIndex(ids, token_lists)
+            tokens = self.tokens.tokens_for({i: lexical_text(p) for i, p in self.catalog.items()})
+            index = LexicalIndex(list(tokens), list(tokens.values()))
             index.save(cache, self._revision)
         return index
+
+    @cached_property
+    def tokens(self) -> TokenStore:
+        return TokenStore(self.config.state_dir / "lexical" / f"{self.store.collection.name}.tokens.sqlite")
 
     def papers(self) -> list[Paper]:
         """Newest first, as the table lists them."""
@@ -123,7 +124,7 @@ class KnowledgeBase:
         from tqdm import tqdm
 
         report = IngestReport()
-        stored = {i: m for i, _, m in self.store.records(include=("metadatas",))}
+        stored = dict(self.store.records())
         todo: list[Paper] = []
         for paper in papers:
             meta = stored.get(paper.arxiv_id)
@@ -152,7 +153,8 @@ class KnowledgeBase:
                 for paper, vector in zip(chunk, vectors):
                     first_added = stored.get(paper.arxiv_id, {}).get("added_at")
                     added_at = dt.datetime.fromisoformat(first_added) if first_added else now
-                    nodes.append(paper_to_node(paper, vector, added_at, tokenize(lexical_text(paper))))
+                    nodes.append(paper_to_node(paper, vector, added_at))
+                self.tokens.add({p.arxiv_id: lexical_text(p) for p in chunk})
                 self.store.write(nodes, replace=[p.arxiv_id for p in chunk if p.arxiv_id in stored])
                 bar.update(len(chunk))
         finally:

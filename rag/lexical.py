@@ -8,11 +8,13 @@ bigrams catch what it misses).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
 import re
 import shutil
+import sqlite3
 import tempfile
 from functools import cache
 from pathlib import Path
@@ -63,6 +65,37 @@ def tokenize(text: str) -> list[str]:
             if word not in _STOPWORDS:
                 tokens.append(_stemmer().stemWord(word))
     return tokens
+
+
+class TokenStore:
+    """Each paper's tokens, kept on local disk (SQLite) keyed by a hash of the text they
+    came from: tokenising is the slow part of building the index (jieba, ~2 ms a
+    paper), so a paper is tokenised once, and a rebuild after an ingest only tokenises
+    papers this machine has not seen."""
+
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(path, timeout=30, check_same_thread=False)
+        self.db.execute("CREATE TABLE IF NOT EXISTS tokens (id TEXT PRIMARY KEY, key TEXT, tokens TEXT)")
+
+    def tokens_for(self, texts: dict[str, str]) -> dict[str, list[str]]:
+        """Tokens for every {id: text}; what is missing or stale is tokenised and stored."""
+        keys = {i: hashlib.sha1(t.encode()).hexdigest()[:16] for i, t in texts.items()}
+        found = {i: tokens.split() for i, key, tokens in self.db.execute("SELECT id, key, tokens FROM tokens")
+                 if keys.get(i) == key}
+        missing = {i: tokenize(texts[i]) for i in texts if i not in found}
+        if missing:
+            self.put({i: (keys[i], t) for i, t in missing.items()})
+        return found | missing
+
+    def put(self, rows: dict[str, tuple[str, list[str]]]) -> None:
+        with self.db:
+            self.db.executemany("INSERT OR REPLACE INTO tokens VALUES (?, ?, ?)",
+                                [(i, key, " ".join(t)) for i, (key, t) in rows.items()])
+
+    def add(self, texts: dict[str, str]) -> None:
+        """Tokenise and store now (at ingest), so the next index build finds them."""
+        self.put({i: (hashlib.sha1(t.encode()).hexdigest()[:16], tokenize(t)) for i, t in texts.items()})
 
 
 class LexicalIndex:

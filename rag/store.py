@@ -104,7 +104,7 @@ def _date_num(day: dt.date) -> int:
     return day.year * 10000 + day.month * 100 + day.day
 
 
-def paper_to_node(paper: Paper, embedding: list[float], added_at: dt.datetime, tokens: list[str]) -> TextNode:
+def paper_to_node(paper: Paper, embedding: list[float], added_at: dt.datetime) -> TextNode:
     metadata = {
         "arxiv_id": paper.arxiv_id,
         "title": paper.title,
@@ -112,22 +112,25 @@ def paper_to_node(paper: Paper, embedding: list[float], added_at: dt.datetime, t
         "date_num": _date_num(paper.date),
         "topics": json.dumps(list(paper.topics), ensure_ascii=False),
         "url": paper.url,
+        "summary": paper.summary,
         "gloss": paper.gloss,
         "content_hash": paper.content_hash,
         "added_at": added_at.isoformat(),
         "added_ts": added_at.timestamp(),
-        "tokens": " ".join(tokens),  # lexical tokens, computed once at ingest
         **{TOPIC_FLAG + t: True for t in paper.topics},
     }
-    return TextNode(id_=paper.arxiv_id, text=paper.summary, metadata=metadata, embedding=embedding)
+    # The summary lives in metadata, not in the node text that becomes Chroma's document:
+    # Chroma full-text-indexes every document (the largest cost of ingest here), and
+    # paperbot never uses that index (Chinese is searched by its own lexical index).
+    return TextNode(id_=paper.arxiv_id, text="", metadata=metadata, embedding=embedding)
 
 
-def paper_from_record(document: str, metadata: dict) -> Paper:
+def paper_from_record(metadata: dict) -> Paper:
     return Paper(
         arxiv_id=metadata["arxiv_id"],
         title=metadata["title"],
         date=dt.date.fromisoformat(metadata["date"]),
-        summary=document,
+        summary=metadata["summary"],
         topics=tuple(json.loads(metadata["topics"])),
         url=metadata["url"],
         gloss=metadata.get("gloss", ""),
@@ -175,22 +178,15 @@ class PaperStore:
     def count(self) -> int:
         return self._guard(self.collection.count)
 
-    def records(self, include: tuple[str, ...] = ("metadatas", "documents")) -> Iterator[tuple[str, str | None, dict]]:
-        """Every stored paper, page by page (ids, document, metadata)."""
+    def records(self) -> Iterator[tuple[str, dict]]:
+        """Every stored paper's (ID, metadata), page by page."""
         offset = 0
         while True:
-            page = self._guard(lambda: self.collection.get(include=list(include), limit=PAGE, offset=offset))
-            ids = page["ids"]
-            docs = page.get("documents") or [None] * len(ids)
-            for arxiv_id, doc, meta in zip(ids, docs, page["metadatas"]):
-                yield arxiv_id, doc, meta
-            if len(ids) < PAGE:
+            page = self._guard(lambda: self.collection.get(include=["metadatas"], limit=PAGE, offset=offset))
+            yield from zip(page["ids"], page["metadatas"])
+            if len(page["ids"]) < PAGE:
                 return
             offset += PAGE
-
-    def fetch(self, arxiv_ids: list[str]) -> dict[str, Paper]:
-        page = self._guard(lambda: self.collection.get(ids=arxiv_ids, include=["metadatas", "documents"]))
-        return {i: paper_from_record(d, m) for i, d, m in zip(page["ids"], page["documents"], page["metadatas"])}
 
     def write(self, nodes: list[TextNode], replace: list[str]) -> None:
         """Replace changed papers, add new ones, within Chroma's batch limit."""
