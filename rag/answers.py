@@ -30,6 +30,7 @@ from rag.topics import resolve_topics
 log = logging.getLogger(__name__)
 
 LLM, OFFLINE = "llm", "offline"
+WEAK_SOURCE = 0.3  # a source scoring under this fraction of the best one is left out
 OnText = Callable[[str], None]
 
 
@@ -99,6 +100,8 @@ class Answerer:
         hits = [h for h in HybridRetriever(self.kb, k=self.top_k).search(query) if h.relevant]
         if not hits:
             return self._empty("ask", language)
+        # Sources far behind the best match only dilute the answer (and its citations).
+        hits = [h for h in hits if h.score >= WEAK_SOURCE * hits[0].score]
         papers = [h.paper for h in hits]
         return self._compose("ask", papers, language, lambda: self._extracts(papers, question, language),
                              on_text, question=question, history=list(history))
