@@ -213,18 +213,6 @@ def _show(answer, as_json: bool) -> int:
     return OK
 
 
-def _stream_to_stdout():
-    """Print a streamed answer as it grows (text mode only)."""
-    shown = [0]
-
-    def on_text(text: str) -> None:
-        sys.stdout.write(text[shown[0]:]) if text.startswith(text[: shown[0]]) else None
-        sys.stdout.flush()
-        shown[0] = len(text)
-
-    return on_text
-
-
 def cmd_answer(args, config: Config) -> int:
     from rag.answers import AnswerError
 
@@ -250,6 +238,16 @@ def cmd_answer(args, config: Config) -> int:
             return NOT_FOUND
         raise UsageError(str(exc)) from None
     return _show(answer, args.json)
+
+
+def cmd_run(args, config: Config) -> int:
+    from bot.run import main as run_bot
+
+    def open_engine():
+        kb = open_kb(config)
+        return kb, _answerer(config, kb)
+
+    return run_bot(config, open_engine)
 
 
 # -- wiring ---------------------------------------------------------------------
@@ -301,6 +299,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--k", type=int, default=5)
     answering("digest", "papers added since a date (default: the last 7 days), by topic").add_argument(
         "--since", type=_date, help="YYYY-MM-DD")
+
+    command("run", cmd_run, "run the Discord bot (needs DISCORD_TOKEN; see the README)")
     return parser
 
 
