@@ -129,3 +129,54 @@ def llm_config(tmp_path: Path, server, **llm) -> Config:
 
     settings = replace(LLMSettings(model="test-model", api_base=server.base_url, timeout=2.0, max_retries=2), **llm)
     return make_config(tmp_path, llm=settings)
+
+
+# -- the Discord bot, end to end against a loopback Discord (see peers/discord_server.py) --
+import asyncio  # noqa: E402
+import contextlib  # noqa: E402
+
+BOT_TOKEN = "loopback-token"
+
+
+def bot_config(tmp_path: Path, server, base: Config | None = None, **discord) -> Config:
+    """`base` (default: make_config) pointed at the loopback Discord through the product's
+    own settings, with a tiny streaming edit interval; `discord` overrides other settings."""
+    from rag.config import DiscordSettings
+
+    settings = dict(api_base=server.api_base, gateway_url=server.gateway_url, stream_edit_interval=0.01)
+    return replace(base or make_config(tmp_path), discord=DiscordSettings(**{**settings, **discord}))
+
+
+@contextlib.asynccontextmanager
+async def running_bot(config: Config, kb, llm=None, **options):
+    """The product bot (PaperBot), started in this event loop and ready; closed after.
+    discord.py's Discord location is restored afterwards."""
+    import discord.gateway
+    import discord.http
+
+    from bot.app import PaperBot
+    from bot.run import launch, point_at
+    from rag.answers import Answerer
+
+    saved = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+    point_at(config.discord)
+    answerer = Answerer(kb, llm, top_k=config.retrieval.top_k, max_question_chars=config.retrieval.max_question_chars)
+    bot = PaperBot(config, kb, answerer, guild_ready_timeout=0.1, **options)
+    try:
+        task = await launch(bot, BOT_TOKEN)
+        try:
+            yield bot
+        finally:
+            await bot.close()
+            await asyncio.wait_for(task, 5)
+    finally:
+        discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = saved
+
+
+@pytest.fixture
+def discord_server():
+    """A loopback Discord for one test."""
+    from peers.discord_server import DiscordServer
+
+    with DiscordServer() as server:
+        yield server

@@ -116,6 +116,7 @@ __all__ = [
 class Reply:
     text: str
     finish_reason: str = "stop"
+    chunk_delay: float = 0.0  # seconds between streamed chunks, like a model writing
 
 
 @dataclass(frozen=True)
@@ -139,9 +140,9 @@ class Malformed:
 Step = Union[Reply, Status, Delay, Malformed, str, Callable[[dict], Any]]
 
 
-def reply(text: str, finish_reason: str = "stop") -> Reply:
+def reply(text: str, finish_reason: str = "stop", chunk_delay: float = 0.0) -> Reply:
     """A normal answer (streamed or not, as the request asks)."""
-    return Reply(text, finish_reason)
+    return Reply(text, finish_reason, chunk_delay)
 
 
 def status(code: int, body: Any = None, headers: Optional[dict] = None) -> Status:
@@ -412,6 +413,8 @@ class LLMServer:
         try:
             for ev in events:
                 await resp.write(f"data: {json.dumps(ev)}\n\n".encode())
+                if step.chunk_delay:
+                    await asyncio.sleep(step.chunk_delay)
             await resp.write(b"data: [DONE]\n\n")
             await resp.write_eof()
         except (ConnectionResetError, ConnectionError):

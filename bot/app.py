@@ -1,0 +1,86 @@
+"""The Discord bot: a thin adapter from Discord events to the `rag` answer operations.
+
+Config, knowledge base, answerer and clock come in through the constructor (tests pass
+their own); `setup_hook` loads one cog per area and syncs the slash commands.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Callable
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.cogs import admin, answers, channel, digest, papers
+from bot.cooldown import Cooldowns
+from bot.errors import user_message
+from bot.i18n import CommandTranslator, language_for
+from bot.render import NO_MENTIONS
+from bot.replies import send_private
+from rag.answers import Answerer
+from rag.config import Config
+from rag.knowledge import KnowledgeBase
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], dt.datetime]
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class PaperBot(commands.Bot):
+    def __init__(self, config: Config, kb: KnowledgeBase, answerer: Answerer, *, clock: Clock = utc_now,
+                 **options):
+        # paperbot never joins voice: no start-up warnings about voice libraries.
+        discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
+        intents = discord.Intents.default()
+        intents.message_content = True  # questions in channels (privileged: enable it in the portal)
+        super().__init__(command_prefix=commands.when_mentioned, intents=intents, help_command=None,
+                         allowed_mentions=NO_MENTIONS, **options)
+        self.config, self.kb, self.answerer, self.clock = config, kb, answerer, clock
+        self.cooldowns = Cooldowns(config.discord.cooldown_seconds)
+        self.tree.on_error = self.on_app_command_error
+
+    async def setup_hook(self) -> None:
+        # Autocomplete must answer within 3 s: have the catalog in memory before the first one.
+        await asyncio.to_thread(lambda: self.kb.catalog)
+        await self.tree.set_translator(CommandTranslator())
+        for cog in (papers.Papers, answers.Answers, channel.ChannelQuestions, digest.Digest, admin.Admin):
+            await self.add_cog(cog(self))
+        guild = discord.Object(self.config.discord.test_guild) if self.config.discord.test_guild else None
+        if guild:
+            self.tree.copy_global_to(guild=guild)
+        synced = await self.tree.sync(guild=guild)
+        log.info("logged in as %s (%s); synced %d commands %s", self.user, self.user.id, len(synced),
+                 f"to guild {guild.id}" if guild else "globally")
+
+    async def on_ready(self) -> None:
+        log.info("ready in %d servers", len(self.guilds))
+
+    async def on_message(self, message: discord.Message) -> None:
+        """No prefix commands: slash commands only; questions in channels go to the ChannelQuestions cog."""
+
+    def cooldown_left(self, user_id: int) -> float:
+        """Seconds the user must wait before the next LLM-backed request (0 without an LLM)."""
+        if self.answerer.llm is None or not self.cooldowns.seconds:
+            return 0.0
+        return self.cooldowns.hit(user_id)
+
+    async def on_app_command_error(self, interaction: discord.Interaction,
+                                   error: app_commands.AppCommandError) -> None:
+        """The one error handler: plain words, privately, to the user; tracebacks to the log."""
+        if self.is_closed():  # shutting down: requests in flight fail, nobody is left to tell
+            return
+        cause = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+        name = interaction.command.qualified_name if interaction.command else "?"
+        text = user_message(cause, language_for(interaction.locale), f"/{name}")
+        try:
+            await send_private(interaction, text)
+        except Exception as exc:  # e.g. the interaction expired; the handler of last resort must not raise
+            log.warning("could not tell the user about an error in /%s: %s", name, exc)

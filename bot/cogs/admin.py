@@ -1,0 +1,46 @@
+"""/reload (admins): re-read the configured paper tables into the knowledge base."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import render
+from bot.i18n import language_for, t
+from rag.papers import read_tables
+
+if TYPE_CHECKING:
+    from bot.app import PaperBot
+
+
+class Admin(commands.Cog):
+    def __init__(self, bot: PaperBot):
+        self.bot = bot
+        self._lock = asyncio.Lock()  # one ingest at a time
+
+    @app_commands.command(name="reload", description="Admin: re-read the paper tables into the knowledge base")
+    @app_commands.default_permissions(manage_guild=True)
+    @app_commands.checks.has_permissions(manage_guild=True)  # the default can be changed by server admins
+    @app_commands.guild_only()
+    async def reload(self, interaction: discord.Interaction) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        language = language_for(interaction.locale)
+        missing = [str(p) for p in self.bot.config.table_paths if not p.is_file()]
+        if missing:
+            text = t("reload.missing", language, paths=", ".join(missing))
+        else:
+            async with self._lock:
+                text = await asyncio.to_thread(self._reingest, language)
+        await interaction.edit_original_response(content=render.clip(text, render.CONTENT),
+                                                 allowed_mentions=render.NO_MENTIONS)
+
+    def _reingest(self, language: str) -> str:
+        kb = self.bot.kb
+        table = read_tables(self.bot.config.table_paths)
+        report = kb.ingest(table.papers)
+        kb.refresh()
+        return render.ingest_report_text(table, report, kb.store.count(), language)

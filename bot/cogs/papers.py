@@ -1,0 +1,48 @@
+"""/paper and /topics: lookups in the catalog, no language model."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import render
+from bot.choices import paper_choices
+from bot.i18n import language_for
+from bot.replies import send_pages, send_private
+from rag.ids import parse_arxiv_id
+
+if TYPE_CHECKING:
+    from bot.app import PaperBot
+
+
+class Papers(commands.Cog):
+    def __init__(self, bot: PaperBot):
+        self.bot = bot
+
+    @app_commands.command(name="paper", description="Look a paper up by arXiv ID, or type part of a title")
+    @app_commands.rename(arxiv_id="id")
+    @app_commands.describe(arxiv_id="arXiv ID or URL, e.g. 2405.14831")
+    async def paper(self, interaction: discord.Interaction, arxiv_id: str) -> None:
+        await interaction.response.defer(thinking=True)
+        language = language_for(interaction.locale)
+        paper = await asyncio.to_thread(self.bot.kb.get, arxiv_id)  # InvalidArxivId -> the error handler
+        if paper is None:
+            suggestions = await asyncio.to_thread(self.bot.kb.suggest, arxiv_id)
+            await send_private(interaction, render.not_found_text(parse_arxiv_id(arxiv_id), suggestions, language))
+            return
+        await interaction.edit_original_response(embed=render.paper_embed(paper, language),
+                                                 allowed_mentions=render.NO_MENTIONS)
+
+    @paper.autocomplete("arxiv_id")
+    async def paper_autocomplete(self, interaction: discord.Interaction, current: str):
+        return paper_choices(self.bot.kb.papers(), current)
+
+    @app_commands.command(name="topics", description="Every topic in the list, with its number of papers")
+    async def topics(self, interaction: discord.Interaction) -> None:
+        await interaction.response.defer(thinking=True)
+        topics = await asyncio.to_thread(self.bot.kb.topics)
+        await send_pages(interaction, render.topics_pages(topics, language_for(interaction.locale)))

@@ -1,0 +1,198 @@
+"""The bot's own words in English and Traditional Chinese (zh-TW).
+
+Messages are picked per user: from the interaction's locale for commands, from the
+question's language in channels. Command and option descriptions reach Discord
+through `CommandTranslator`, so the sync payload carries zh-TW localisations.
+"""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.app_commands import TranslationContextLocation as Where
+
+from rag.language import EN, ZH
+
+# Traditional Chinese for zh-CN too: the list's summaries are written in it.
+_CHINESE_LOCALES = {discord.Locale.taiwan_chinese, discord.Locale.chinese}
+
+
+def language_for(locale: discord.Locale | None) -> str:
+    return ZH if locale in _CHINESE_LOCALES else EN
+
+
+MESSAGES: dict[str, dict[str, str]] = {
+    # errors, in plain words
+    "error.empty": {
+        EN: "Please write a question about the papers.",
+        ZH: "請輸入關於論文的問題。",
+    },
+    "error.too_long": {
+        EN: "Your question is {length} characters long; the limit is {limit}. Please shorten it.",
+        ZH: "你的問題有 {length} 個字，上限是 {limit} 個字，請縮短後再問。",
+    },
+    "error.unknown_topic": {
+        EN: "No paper ID or topic matches “{target}”. `/topics` lists the topics.",
+        ZH: "找不到符合「{target}」的論文 ID 或主題。可以用 `/topics` 查看所有主題。",
+    },
+    "error.compare_count": {
+        EN: "`/compare` takes 2 to 4 arXiv IDs separated by spaces; you gave {count}.",
+        ZH: "`/compare` 需要 2 到 4 個以空格分隔的 arXiv ID，你提供了 {count} 個。",
+    },
+    "error.compare_repeated": {
+        EN: "{ids} is given more than once; please list different papers.",
+        ZH: "{ids} 重複出現，請列出不同的論文。",
+    },
+    "error.bad_id": {
+        EN: "“{text}” is not an arXiv ID. Valid forms: {forms}.",
+        ZH: "「{text}」不是 arXiv ID。可用的格式：{forms}。",
+    },
+    "error.unknown_id": {
+        EN: "{arxiv_id} is not in the paper list.",
+        ZH: "論文清單中沒有 {arxiv_id}。",
+    },
+    "error.store": {
+        EN: "The paper database is unavailable right now. Please try again in a few minutes.",
+        ZH: "論文資料庫暫時無法使用，請過幾分鐘再試。",
+    },
+    "error.unexpected": {
+        EN: "Something went wrong on my side and the operator has been told. Please try again later.",
+        ZH: "我這邊出了問題，已通知管理者。請稍後再試。",
+    },
+    "error.admin_only": {
+        EN: "Only members with the Manage Server permission can do this.",
+        ZH: "只有具備「管理伺服器」權限的成員可以使用這個指令。",
+    },
+    "error.guild_only": {
+        EN: "This command only works in a server.",
+        ZH: "這個指令只能在伺服器中使用。",
+    },
+    "cooldown": {
+        EN: "One moment: you can ask again in {seconds} s.",
+        ZH: "請稍候，{seconds} 秒後可以再次提問。",
+    },
+    "ask.hint": {
+        EN: "Ask me something about the papers, e.g. “How can graphs help RAG?”",
+        ZH: "問我任何關於論文的問題，例如「圖結構如何幫助 RAG？」",
+    },
+    "paper.suggestions": {
+        EN: "Did you mean:",
+        ZH: "你是不是要找：",
+    },
+    # digest
+    "digest.title": {
+        EN: "Weekly digest · {since} – {until}",
+        ZH: "每週論文摘要 · {since} – {until}",
+    },
+    "digest.preview_title": {
+        EN: "New papers since {since}",
+        ZH: "{since} 以來的新論文",
+    },
+    "digest.set": {
+        EN: "The weekly digest goes to {channel} every {weekday} at {time} ({timezone}). Next one: {next}.",
+        ZH: "每週論文摘要將於每{weekday} {time}（{timezone}）發佈到 {channel}。下一次：{next}。",
+    },
+    "digest.off": {
+        EN: "The weekly digest is off for this server.",
+        ZH: "已停止本伺服器的每週論文摘要。",
+    },
+    "digest.bad_time": {
+        EN: "“{time}” is not a time of day like 09:00 (24-hour).",
+        ZH: "「{time}」不是有效的時間，請用 24 小時制，例如 09:00。",
+    },
+    "digest.bad_timezone": {
+        EN: "“{timezone}” is not a timezone like Asia/Taipei.",
+        ZH: "「{timezone}」不是有效的時區，例如 Asia/Taipei。",
+    },
+    "digest.cannot_post": {
+        EN: "I can't post in {channel}: I need View Channel, Send Messages and Embed Links there.",
+        ZH: "我無法在 {channel} 發文：需要該頻道的「檢視頻道」、「發送訊息」和「嵌入連結」權限。",
+    },
+    # /reload
+    "reload.done": {
+        EN: "Re-read the tables: {added} added, {updated} updated, {unchanged} unchanged, {skipped} rows skipped; "
+            "{total} papers in the list.",
+        ZH: "已重新匯入表格：新增 {added} 篇、更新 {updated} 篇、未變 {unchanged} 篇、略過 {skipped} 列；"
+            "清單中共 {total} 篇論文。",
+    },
+    "reload.skipped": {EN: "Skipped rows:", ZH: "略過的列："},
+    "reload.missing": {EN: "Missing table files: {paths}", ZH: "找不到表格檔案：{paths}"},
+    # labels in embeds
+    "label.sources": {EN: "Sources", ZH: "來源"},
+    "label.also": {EN: "Also relevant", ZH: "其他相關論文"},
+    "label.date": {EN: "Date", ZH: "日期"},
+    "label.topics": {EN: "Topics", ZH: "主題"},
+    "label.offline": {EN: "offline extracts", ZH: "離線摘錄"},
+    "label.model": {EN: "model: {model}", ZH: "模型：{model}"},
+    "label.papers": {EN: "{count} papers", ZH: "{count} 篇論文"},
+    "label.paper": {EN: "1 paper", ZH: "1 篇論文"},
+    "title.summarize": {EN: "Summary · {target}", ZH: "摘要 · {target}"},
+    "title.compare": {EN: "Comparison · {ids}", ZH: "比較 · {ids}"},
+    "title.recommend": {EN: "Recommended · {target}", ZH: "推薦 · {target}"},
+    "title.topics": {EN: "Topics ({count})", ZH: "主題（{count}）"},
+}
+
+WEEKDAY_NAMES = {
+    EN: ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+    ZH: ("週一", "週二", "週三", "週四", "週五", "週六", "週日"),
+}
+
+
+def t(key: str, language: str, **params) -> str:
+    return MESSAGES[key][language].format(**params)
+
+
+def papers_label(count: int, language: str) -> str:
+    return t("label.paper", language) if count == 1 else t("label.papers", language, count=count)
+
+
+# -- command descriptions and option names, for the sync payload ------------------
+ZH_DESCRIPTIONS = {
+    "Ask a question about the papers; the answer cites its sources": "詢問關於論文的問題，回答會附上引用來源",
+    "Your question, in English or Chinese": "你的問題（中文或英文）",
+    "Look a paper up by arXiv ID, or type part of a title": "以 arXiv ID 查詢論文，或輸入部分標題搜尋",
+    "arXiv ID or URL, e.g. 2405.14831": "arXiv ID 或網址，例如 2405.14831",
+    "Summarise one paper (arXiv ID) or every paper on a topic": "摘要一篇論文（arXiv ID）或某個主題的所有論文",
+    "An arXiv ID or a topic": "arXiv ID 或主題",
+    "Compare 2 to 4 papers side by side": "並列比較 2 到 4 篇論文",
+    "2 to 4 arXiv IDs separated by spaces": "2 到 4 個以空格分隔的 arXiv ID",
+    "Papers for an interest, or more papers like one (arXiv ID)": "依興趣推薦論文，或推薦與某篇論文（arXiv ID）相似的論文",
+    "What you are interested in, or an arXiv ID": "你感興趣的主題，或一個 arXiv ID",
+    "How many papers (1-10)": "推薦幾篇（1–10）",
+    "Preview the digest of recently added papers": "預覽最近新增論文的摘要",
+    "How many days back (default 7)": "往回看幾天（預設 7 天）",
+    "Every topic in the list, with its number of papers": "清單中的所有主題與論文數",
+    "Admin: where and when the weekly digest is posted": "管理員：設定每週論文摘要的發佈頻道與時間",
+    "Channel for the weekly digest (leave empty to stop the digest)": "每週摘要的頻道（留空則停止發佈）",
+    "Day of the week (default from the config)": "星期幾（預設依設定檔）",
+    "Time of day, 24-hour HH:MM (default from the config)": "時間，24 小時制 HH:MM（預設依設定檔）",
+    "Timezone such as Asia/Taipei (default from the config)": "時區，例如 Asia/Taipei（預設依設定檔）",
+    "Admin: re-read the paper tables into the knowledge base": "管理員：重新匯入論文表格到知識庫",
+}
+# Option and choice names only: command names stay English so `/ask` works in every client.
+ZH_NAMES = {
+    "question": "問題",
+    "id": "論文",
+    "target": "對象",
+    "papers": "論文列表",
+    "interest": "興趣",
+    "count": "篇數",
+    "days": "天數",
+    "channel": "頻道",
+    "weekday": "星期",
+    "time": "時間",
+    "timezone": "時區",
+    **dict(zip(WEEKDAY_NAMES[EN], WEEKDAY_NAMES[ZH])),
+}
+
+
+class CommandTranslator(app_commands.Translator):
+    async def translate(self, string: app_commands.locale_str, locale: discord.Locale,
+                        context: app_commands.TranslationContext) -> str | None:
+        if locale is not discord.Locale.taiwan_chinese:
+            return None
+        if context.location in (Where.parameter_name, Where.choice_name):
+            return ZH_NAMES.get(string.message)
+        if context.location in (Where.command_description, Where.parameter_description):
+            return ZH_DESCRIPTIONS.get(string.message)
+        return None

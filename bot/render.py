@@ -1,0 +1,187 @@
+"""Results as Discord messages: one renderer per result type, every Discord limit kept.
+
+Long text is split at the best break before a limit (paragraph, line, sentence,
+word) and never inside a `[n]` marker, a Markdown link or a URL; a marker stays with
+the sentence it cites. Embeds are packed into as many messages as needed, each within
+10 embeds and 6000 characters.
+"""
+
+from __future__ import annotations
+
+import re
+
+import discord
+
+from bot.i18n import papers_label, t
+from rag.answers import Answer
+from rag.knowledge import IngestReport
+from rag.papers import Paper, Table
+
+CONTENT = 2000
+TITLE = 256
+DESCRIPTION = 4096
+FIELDS = 25
+FIELD_NAME = 256
+FIELD_VALUE = 1024
+FOOTER = 2048
+EMBEDS_PER_MESSAGE = 10
+CHARACTERS_PER_MESSAGE = 6000
+BLANK = "\u200b"  # a field name that shows nothing (Discord requires one)
+
+COLOUR = discord.Colour.from_rgb(88, 101, 242)
+NO_MENTIONS = discord.AllowedMentions.none()
+
+Page = list[discord.Embed]  # the embeds of one message
+
+# Spans a split must not cut: Markdown links (with the marker of a numbered source line),
+# bare URLs, citation markers.
+_UNBREAKABLE = re.compile(
+    r"(?:\[\d+\] )?\[[^\[\]\n]*\]\(<?[^)\s]*>?\)|<?https?://\S+|\[\d+(?:\s*[,，、]\s*\d+)*\]")
+_MARKER_NEXT = re.compile(r"[ \t]*\[\d")  # a marker right after a break in a line
+# Break tiers, best first: paragraph, line, sentence (with its markers), clause or word. The
+# first two only count past half the limit, so pages are not tiny.
+_BREAKS = (
+    (re.compile(r"\n\s*\n"), 0.5),
+    (re.compile(r"\n"), 0.5),
+    (re.compile(r"(?<=[.!?;:])(?:\s*\[\d+\])*\s+|(?<=[。！？；])(?:\s*\[\d+\])*\s*"), 0.0),  # markers stay
+    (re.compile(r"(?<=[，、,])\s*|\s+"), 0.0),
+)
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Pieces of at most `limit` characters, split where a reader would pause."""
+    pieces, rest = [], text.strip()
+    while len(rest) > limit:
+        cut = _cut(rest, limit)
+        pieces.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    return pieces + [rest] if rest else pieces
+
+
+def _cut(text: str, limit: int) -> int:
+    spans = [m.span() for m in _UNBREAKABLE.finditer(text)]
+
+    def allowed(at: int) -> bool:
+        return (0 < at <= limit and not any(start < at < end for start, end in spans)
+                and (text[at - 1] == "\n" or not _MARKER_NEXT.match(text, at)))
+
+    for pattern, least in _BREAKS:
+        for at in reversed([m.end() for m in pattern.finditer(text, 0, limit + 1)]):
+            if at < limit * least:
+                break
+            if allowed(at) and text[:at].strip():
+                return at
+    # No pause at all: cut at the limit, moved back to the start of a span it would split.
+    return next((start for start, end in spans if start < limit < end and start > 0), limit)
+
+
+def pack(embeds: list[discord.Embed]) -> list[Page]:
+    """Embeds into messages of at most 10 embeds and 6000 characters each."""
+    pages: list[Page] = []
+    size = 0
+    for embed in embeds:
+        if not pages or len(pages[-1]) == EMBEDS_PER_MESSAGE or size + len(embed) > CHARACTERS_PER_MESSAGE:
+            pages.append([])
+            size = 0
+        pages[-1].append(embed)
+        size += len(embed)
+    return pages
+
+
+def _link(title: str, url: str) -> str:
+    # Brackets in a title would end the Markdown link early.
+    return f"[{clip(title, 200).replace('[', '(').replace(']', ')')}]({url})"
+
+
+def _text_embeds(text: str, title: str) -> list[discord.Embed]:
+    embeds = [discord.Embed(description=part, colour=COLOUR) for part in split_text(text, DESCRIPTION)]
+    embeds = embeds or [discord.Embed(description="…", colour=COLOUR)]
+    embeds[0].title = clip(title, TITLE)
+    return embeds
+
+
+def _field_embeds(groups: list[tuple[str, list[str]]]) -> list[discord.Embed]:
+    """Named lists of lines as embed fields, continued in further fields and embeds."""
+    embeds: list[discord.Embed] = []
+    for name, lines in groups:
+        for i, value in enumerate(split_text("\n".join(lines), FIELD_VALUE)):
+            field_name = clip(name, FIELD_NAME) if i == 0 else BLANK
+            if (not embeds or len(embeds[-1].fields) == FIELDS
+                    or len(embeds[-1]) + len(field_name) + len(value) > CHARACTERS_PER_MESSAGE):
+                embeds.append(discord.Embed(colour=COLOUR))
+            embeds[-1].add_field(name=field_name, value=value, inline=False)
+    return embeds
+
+
+def _with_footer(embeds: list[discord.Embed], footer: str) -> list[discord.Embed]:
+    if footer:
+        last = embeds[-1]
+        last.set_footer(text=clip(footer, min(FOOTER, CHARACTERS_PER_MESSAGE - len(last))))
+    return embeds
+
+
+# -- renderers ----------------------------------------------------------------------
+def answer_pages(answer: Answer, title: str) -> list[Page]:
+    """An answer of any operation: its text, the papers compared side by side, the cited
+    sources as a numbered list of links matching the [n] markers, the other sources."""
+    language = answer.language
+    embeds = _text_embeds(answer.text, title)
+    if answer.operation == "compare" and answer.items:
+        side_by_side = discord.Embed(colour=COLOUR)
+        for item in answer.items:
+            side_by_side.add_field(
+                name=clip(item["title"], FIELD_NAME),
+                value=clip(f"{item['date']} · {'、'.join(item['topics'])}\n{item['url']}", FIELD_VALUE),
+                inline=True)
+        embeds.append(side_by_side)
+    embeds += _field_embeds([
+        (t("label.sources", language), [f"[{c.n}] {_link(c.title, c.url)}" for c in answer.citations]),
+        (t("label.also", language), [f"• {_link(c.title, c.url)}" for c in answer.sources]),
+    ])
+    # The notice says why the answer is offline; otherwise say which model wrote it.
+    mode = t("label.model", language, model=answer.model) if answer.model else t("label.offline", language)
+    return pack(_with_footer(embeds, answer.notice or mode))
+
+
+def preview_embed(text: str, title: str) -> discord.Embed:
+    """An answer still being written: the beginning of its text, within one embed."""
+    parts = split_text(text, DESCRIPTION - 2)
+    body = parts[0] + " …" if len(parts) > 1 else text.strip() + " ▍"
+    return discord.Embed(title=clip(title, TITLE), description=body, colour=COLOUR)
+
+
+def paper_embed(paper: Paper, language: str) -> discord.Embed:
+    embed = discord.Embed(title=clip(paper.title, TITLE), url=paper.url,
+                          description=clip(paper.summary, DESCRIPTION), colour=COLOUR)
+    embed.add_field(name="arXiv", value=_link(paper.arxiv_id, paper.url), inline=True)
+    embed.add_field(name=t("label.date", language), value=paper.date.isoformat(), inline=True)
+    embed.add_field(name=t("label.topics", language), value=clip("、".join(paper.topics) or "—", FIELD_VALUE),
+                    inline=False)
+    return embed
+
+
+def not_found_text(arxiv_id: str, suggestions: list[Paper], language: str) -> str:
+    lines = [t("error.unknown_id", language, arxiv_id=arxiv_id)]
+    if suggestions:
+        lines.append(t("paper.suggestions", language))
+        # <url> keeps Discord from previewing every suggestion.
+        lines += [f"• `{p.arxiv_id}` {_link(p.title, f'<{p.url}>')}" for p in suggestions]
+    return clip("\n".join(lines), CONTENT)
+
+
+def topics_pages(topics: list[tuple[str, int]], language: str) -> list[Page]:
+    lines = [f"**{topic}** — {papers_label(count, language)}" for topic, count in topics]
+    return pack(_text_embeds("\n".join(lines), t("title.topics", language, count=len(topics))))
+
+
+def ingest_report_text(table: Table, report: IngestReport, total: int, language: str) -> str:
+    text = t("reload.done", language, added=len(report.added), updated=len(report.updated),
+             unchanged=len(report.unchanged), skipped=len(table.errors), total=total)
+    if table.errors:
+        text += "\n" + t("reload.skipped", language) + "\n" + "\n".join(f"• {e}" for e in table.errors)
+    return clip(text, CONTENT)
+

@@ -1,0 +1,98 @@
+"""`paperbot run`, the unmodified command in a subprocess, as an operator starts it:
+one clear line when the token is missing or rejected, and a working bot when Discord
+(here a loopback one, through DISCORD_API_BASE / DISCORD_GATEWAY_URL) accepts it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from conftest import SEED
+from peers.discord_server import DiscordServer
+
+PAPERBOT = str(Path(sys.executable).parent / "paperbot")
+TOKEN = "loopback-bot-token"
+
+
+def environment(**extra: str) -> dict:
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DISCORD_TOKEN", "DISCORD_API_BASE", "DISCORD_GATEWAY_URL", "PAPERBOT_CONFIG")}
+    return {**env, **extra}
+
+
+def discord_env(server: DiscordServer, token: str) -> dict:
+    return environment(DISCORD_TOKEN=token, DISCORD_API_BASE=server.api_base, DISCORD_GATEWAY_URL=server.gateway_url)
+
+
+def write_config(tmp_path: Path, text: str = "") -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(f'[data]\ntables = []\nstate_dir = "state"\n{text}', encoding="utf-8")
+    return path
+
+
+def run(config: Path, env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run([PAPERBOT, "--config", str(config), "run"], env=env, capture_output=True, text=True,
+                          timeout=60)
+
+
+def test_without_a_token_it_says_so_in_one_line(tmp_path):
+    result = run(write_config(tmp_path), environment())
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.splitlines() == [
+        "paperbot: DISCORD_TOKEN is not set: copy your bot's token from the Discord Developer Portal "
+        "(your application → Bot → Reset Token) and export DISCORD_TOKEN=<token>"]
+    assert not (tmp_path / "state").exists()  # nothing was opened
+
+
+def test_a_rejected_token_is_one_line_too(tmp_path):
+    with DiscordServer(token=TOKEN) as server:
+        result = run(write_config(tmp_path), discord_env(server, "not-the-token"))
+        assert server.requests_to("GET", "/users/@me")[0].status == 401
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f"paperbot: Discord rejected DISCORD_TOKEN ({server.api_base}): reset the token in the Discord Developer "
+        "Portal (your application → Bot → Reset Token) and export the new one"]
+    assert "not-the-token" not in result.stderr
+
+
+def test_a_refused_message_content_intent_says_where_to_enable_it(tmp_path):
+    with DiscordServer(token=TOKEN, privileged_intents=()) as server:
+        result = run(write_config(tmp_path), discord_env(server, TOKEN))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    # Logging in worked (and says so); the gateway refused the intent.
+    assert result.stderr.splitlines()[-1] == (
+        "paperbot: Discord refused the Message Content intent: enable it in the Discord Developer Portal "
+        "(your application → Bot → Privileged Gateway Intents → Message Content Intent)")
+
+
+def test_the_unmodified_command_logs_in_and_answers_paper(tmp_path, llm_server):
+    # Embeddings from the loopback OpenAI-compatible server keep the first-use ingest quick.
+    config = write_config(tmp_path, f'[embedding]\nbackend = "openai"\nmodel = "test-embed"\n'
+                                    f'api_base = "{llm_server.base_url}"\n')
+    config.write_text(config.read_text().replace("tables = []", f'tables = ["{SEED}"]'))
+    with DiscordServer(token=TOKEN) as server:
+        bot = subprocess.Popen([PAPERBOT, "--config", str(config), "run"], env=discord_env(server, TOKEN),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + 60
+            while not server.connected:
+                assert bot.poll() is None, bot.communicate()[1]
+                assert time.monotonic() < deadline, "paperbot run did not connect"
+                time.sleep(0.1)
+            assert server.command_syncs[-1].scope == "global"
+            inter = server.send_interaction("paper", {"id": "2405.14831"})
+            inter.wait_until(lambda i: i.settled, timeout=10)
+            (embed,) = inter.final_message().embeds
+            assert embed["title"].startswith("HippoRAG") and embed["url"] == "https://arxiv.org/abs/2405.14831"
+        finally:
+            bot.send_signal(signal.SIGTERM)  # how a service manager stops it
+            out, err = bot.communicate(timeout=20)
+        assert bot.returncode == 0, err
+        assert server.identify_payloads[0]["token"] == TOKEN
+        assert not server.limit_violations
+    assert "INFO bot.app: logged in as PaperBot" in err and "Traceback" not in err
+    assert TOKEN not in out + err
