@@ -11,10 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import logging
+import os
+import pickle
 import threading
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from pathlib import Path
 
 from rag import glossary
 from rag.config import Config
@@ -36,13 +39,21 @@ class IngestReport:
     glossed: list[str] = field(default_factory=list)  # unchanged, but given their first English gloss
 
 
+@dataclass
+class _Snapshot:
+    """The papers as of one store revision, and the lexical index over them."""
+
+    revision: str
+    catalog: dict[str, Paper]
+    lexical: LexicalIndex | None = None
+
+
 class KnowledgeBase:
     def __init__(self, config: Config, embed_model=None):
         self.config = config
         self.store = PaperStore(config)
         self._embed_model = embed_model
-        self._catalog: dict[str, Paper] | None = None
-        self._revision: str | None = None
+        self._snapshot: _Snapshot | None = None
         self._lock = threading.Lock()  # the bot reads from worker threads
 
     @property
@@ -61,38 +72,74 @@ class KnowledgeBase:
     # -- the catalog: every paper, in memory --------------------------------------
     @property
     def catalog(self) -> dict[str, Paper]:
-        with self._lock:
-            if self._catalog is None:
-                self._revision = self.store.revision()
-                self._catalog = {i: paper_from_record(m) for i, m in self.store.records()}
-            return self._catalog
+        return self._current().catalog
+
+    @property
+    def lexical(self) -> LexicalIndex:
+        snapshot = self._current()
+        if snapshot.lexical is None:
+            snapshot.lexical = self._load_lexical(snapshot)
+        return snapshot.lexical
 
     def refresh(self) -> bool:
-        """Reload if the store changed since the catalog was read; True when it did."""
-        if self._catalog is not None and self.store.revision() == self._revision:
+        """Reload if the store changed since the catalog was read; True when it did.
+        The new catalog and index are built before they replace the old ones, so a bot
+        keeps answering from the old ones meanwhile."""
+        revision = self.store.revision()
+        if self._snapshot is not None and revision == self._snapshot.revision:
             return False
+        fresh = _Snapshot(revision, self._load_catalog(revision))
+        fresh.lexical = self._load_lexical(fresh)
         with self._lock:
-            self._catalog = None
-            self.__dict__.pop("lexical", None)
-        _ = self.catalog
+            self._snapshot = fresh
         return True
 
+    def _current(self) -> "_Snapshot":
+        with self._lock:
+            if self._snapshot is None:
+                revision = self.store.revision()
+                self._snapshot = _Snapshot(revision, self._load_catalog(revision))
+            return self._snapshot
+
     @cached_property
-    def lexical(self) -> LexicalIndex:
-        """Loaded from the local cache when it matches the store's revision; else built
-        from the local token store (only papers new to this machine are tokenised)."""
-        _ = self.catalog
-        cache = self.config.state_dir / "lexical" / self.store.collection.name
-        index = LexicalIndex.load(cache, self._revision)
+    def cache_dir(self) -> Path:
+        """Local, disposable caches for this collection, keyed by the store's revision."""
+        return self.config.state_dir / "cache" / self.store.collection.name
+
+    def _load_catalog(self, revision: str) -> dict[str, Paper]:
+        """From the local cache when it matches the revision (reading 100k papers'
+        metadata back from Chroma takes seconds; unpickling them, about one)."""
+        path = self.cache_dir / f"catalog-{revision}.pickle"
+        if revision and path.is_file():
+            try:
+                return pickle.loads(path.read_bytes())
+            except Exception as exc:  # a broken cache costs a reload, nothing more
+                log.warning("catalog cache %s unreadable, reloading: %s", path, exc)
+        catalog = {i: paper_from_record(m) for i, m in self.store.records()}
+        if revision:
+            self.cache_dir.mkdir(parents=True, exist_ok=True)
+            staging = path.with_suffix(f".{os.getpid()}.tmp")
+            staging.write_bytes(pickle.dumps(catalog, protocol=pickle.HIGHEST_PROTOCOL))
+            os.replace(staging, path)
+            for old in self.cache_dir.glob("catalog-*.pickle"):
+                if old != path:
+                    old.unlink(missing_ok=True)
+        return catalog
+
+    def _load_lexical(self, snapshot: "_Snapshot") -> LexicalIndex:
+        """From the local cache when it matches the revision; else built from the local
+        token store (only papers new to this machine are tokenised) and cached."""
+        cache = self.cache_dir / "lexical"
+        index = LexicalIndex.load(cache, snapshot.revision)
         if index is None:
-            tokens = self.tokens.tokens_for({i: lexical_text(p) for i, p in self.catalog.items()})
+            tokens = self.tokens.tokens_for({i: lexical_text(p) for i, p in snapshot.catalog.items()})
             index = LexicalIndex(list(tokens), list(tokens.values()))
-            index.save(cache, self._revision)
+            index.save(cache, snapshot.revision)
         return index
 
     @cached_property
     def tokens(self) -> TokenStore:
-        return TokenStore(self.config.state_dir / "lexical" / f"{self.store.collection.name}.tokens.sqlite")
+        return TokenStore(self.cache_dir / "tokens.sqlite")
 
     def papers(self) -> list[Paper]:
         """Newest first, as the table lists them."""
