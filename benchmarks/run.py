@@ -58,21 +58,19 @@ def timed(fn, repeat: int) -> list[float]:
     return out
 
 
-class RandomDocEmbedding:
-    """Paper vectors: random unit vectors (fast, said so); queries: the real model."""
+class RandomPaperVectors:
+    """Stands in for the model at ingest only: random unit vectors (said so in the table).
+    Searches afterwards use the real model for the query."""
 
-    def __init__(self, real, dim: int, seed: int = 1):
+    def __init__(self, dim: int, seed: int = 1):
         import numpy as np
 
-        self.real, self.dim, self.rng = real, dim, np.random.default_rng(seed)
+        self.dim, self.rng = dim, np.random.default_rng(seed)
 
     def get_text_embedding_batch(self, texts, **kwargs):
         vectors = self.rng.standard_normal((len(texts), self.dim)).astype("float32")
         vectors /= (vectors ** 2).sum(axis=1, keepdims=True) ** 0.5
         return vectors.tolist()
-
-    def __getattr__(self, name):  # query embedding and everything LlamaIndex asks for
-        return getattr(self.real, name)
 
 
 def one_size(n: int, embed_limit: int, workdir: Path) -> dict:
@@ -89,23 +87,33 @@ def one_size(n: int, embed_limit: int, workdir: Path) -> dict:
     real_vectors = n <= embed_limit
     result["vectors"] = "real model" if real_vectors else "random unit (precomputed)"
 
-    # Raw model throughput on the same texts (baseline for ingest).
-    sample = [embed_text(p) for p in papers[: min(n, 500)]]
+    # Raw model throughput on the same texts: the baseline for ingest, measured before
+    # and after it (the mean), so a change in machine load affects both alike.
+    sample = [embed_text(p) for p in papers[: min(n, 1000)]]
     real.get_text_embedding_batch(sample[:32])  # warm-up
-    start = time.perf_counter()
-    real.get_text_embedding_batch(sample)
-    result["raw_embed_per_s"] = len(sample) / (time.perf_counter() - start)
 
-    kb = KnowledgeBase(config, embed_model=real if real_vectors else RandomDocEmbedding(real, 384))
+    def raw_rate() -> float:
+        start = time.perf_counter()
+        real.get_text_embedding_batch(sample)
+        return len(sample) / (time.perf_counter() - start)
+
+    before = raw_rate()
+
+    writer = KnowledgeBase(config, embed_model=real if real_vectors else RandomPaperVectors(384))
     start = time.perf_counter()
-    kb.ingest(papers, progress=sys.stderr.isatty())
+    writer.ingest(papers, progress=sys.stderr.isatty())
     result["ingest_s"] = time.perf_counter() - start
+    kb = KnowledgeBase(config, embed_model=real)
     result["ingest_per_s"] = n / result["ingest_s"]
+    result["raw_embed_per_s"] = (before + raw_rate()) / 2
     if real_vectors:
         result["ingest_ratio"] = result["ingest_per_s"] / result["raw_embed_per_s"]
 
+    # First load after an ingest: from Chroma, then cached locally for later starts.
     start = time.perf_counter()
-    kb.refresh()
+    _ = kb.catalog
+    result["catalog_load_s"] = time.perf_counter() - start
+    start = time.perf_counter()
     _ = kb.lexical
     result["lexical_build_s"] = time.perf_counter() - start
 
@@ -160,28 +168,32 @@ def _renderer():
     return lambda answer: render_answer(answer)
 
 
-def cold_start(workdir: Path) -> float:
-    """A new process: imports, model, catalog, lexical index, first answer."""
+def cold_start(workdir: Path) -> tuple[float, float]:
+    """A new serving process: imports, model, catalog, lexical index, first answer.
+    Returns its wall time and its peak RSS (what a running bot holds)."""
     script = (
         "import time; t=time.perf_counter()\n"
         "from rag.knowledge import KnowledgeBase\nfrom rag.answers import Answerer\n"
         "from benchmarks.run import make_config\nfrom pathlib import Path\n"
         f"kb = KnowledgeBase(make_config(Path({str(workdir)!r})))\n"
         f"Answerer(kb).ask({QUERIES[0]!r})\n"
-        "print(time.perf_counter() - t)\n"
+        "import resource\n"
+        "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n"
     )
     start = time.perf_counter()
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT,
                          env={**os.environ, "HF_HUB_OFFLINE": "1"}, check=True)
     wall = time.perf_counter() - start
-    return max(wall, float(out.stdout.strip().splitlines()[-1]))
+    _, rss = out.stdout.strip().splitlines()[-1].split()
+    return wall, float(rss)
 
 
 def table(rows: list[dict]) -> str:
     lines = [
         "| papers | vectors | ingest papers/s | raw embed/s | ratio | lexical p50/p95 ms | dense p50/p95 ms "
-        "| hybrid p50/p95 ms | /paper p95 ms | answer ms (no LLM) | peak RSS MB | cold start s |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| hybrid p50/p95 ms | /paper p95 ms | answer ms (no LLM) | catalog load s | lexical index s "
+        "| peak RSS MB: serving / benchmark | cold start s |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         ratio = f"{r['ingest_ratio']:.2f}" if "ingest_ratio" in r else "n/a"
@@ -189,7 +201,7 @@ def table(rows: list[dict]) -> str:
             f"| {r['papers']:,} | {r['vectors']} | {r['ingest_per_s']:.1f} | {r['raw_embed_per_s']:.1f} | {ratio} "
             f"| {r['lexical_p50_ms']:.1f} / {r['lexical_p95_ms']:.1f} | {r['dense_p50_ms']:.1f} / {r['dense_p95_ms']:.1f} "
             f"| {r['hybrid_p50_ms']:.1f} / {r['hybrid_p95_ms']:.1f} | {r['lookup_p95_ms']:.3f} | {r['answer_ms']:.1f} "
-            f"| {r['peak_rss_mb']:.0f} | {r['cold_start_s']:.1f} |"
+            f"| {r['catalog_load_s']:.1f} | {r['lexical_build_s']:.1f} | {r['serving_rss_mb']:.0f} / {r['peak_rss_mb']:.0f} | {r['cold_start_s']:.1f} |"
         )
     return "\n".join(lines)
 
@@ -198,7 +210,8 @@ def verdicts(r: dict) -> str:
     checks = [
         ("hybrid p95", r["hybrid_p95_ms"], TARGETS["hybrid_p95_ms"], "ms", "<="),
         ("/paper p95", r["lookup_p95_ms"], TARGETS["lookup_p95_ms"], "ms", "<="),
-        ("peak RSS", r["peak_rss_mb"], TARGETS["peak_rss_mb"], "MB", "<="),
+        ("peak RSS serving", r["serving_rss_mb"], TARGETS["peak_rss_mb"], "MB", "<="),
+        ("peak RSS ingest + benchmark", r["peak_rss_mb"], TARGETS["peak_rss_mb"], "MB", "<="),
         ("cold start", r["cold_start_s"], TARGETS["cold_start_s"], "s", "<="),
     ]
     if "ingest_ratio" in r:
@@ -233,9 +246,13 @@ def main() -> int:
             print(f"… {n:,} papers", file=sys.stderr, flush=True)
             child = subprocess.run(
                 [sys.executable, "-m", "benchmarks.run", "--one", str(n), "--embed-limit", str(args.embed_limit),
-                 "--workdir", str(workdir)], cwd=ROOT, stdout=subprocess.PIPE, text=True, check=True)
+                 "--workdir", str(workdir)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+            if child.returncode:
+                print(f"{n:,} papers: the run failed (exit {child.returncode}); see above", file=sys.stderr)
+                continue
             row = json.loads(child.stdout.strip().splitlines()[-1])
-            row["cold_start_s"] = cold_start(workdir)
+            row["cold_start_s"], row["serving_rss_mb"] = cold_start(workdir)  # caches built by the measuring run
+            print(json.dumps(row), file=sys.stderr, flush=True)
             rows.append(row)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)

@@ -132,8 +132,8 @@ class KnowledgeBase:
         cache = self.cache_dir / "lexical"
         index = LexicalIndex.load(cache, snapshot.revision)
         if index is None:
-            tokens = self.tokens.tokens_for({i: lexical_text(p) for i, p in snapshot.catalog.items()})
-            index = LexicalIndex(list(tokens), list(tokens.values()))
+            ids, arrays, vocab = self.tokens.token_ids_for({i: lexical_text(p) for i, p in snapshot.catalog.items()})
+            index = LexicalIndex(ids, (arrays, vocab))
             index.save(cache, snapshot.revision)
         return index
 

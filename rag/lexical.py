@@ -78,15 +78,28 @@ class TokenStore:
         self.db = sqlite3.connect(path, timeout=30, check_same_thread=False)
         self.db.execute("CREATE TABLE IF NOT EXISTS tokens (id TEXT PRIMARY KEY, key TEXT, tokens TEXT)")
 
-    def tokens_for(self, texts: dict[str, str]) -> dict[str, list[str]]:
-        """Tokens for every {id: text}; what is missing or stale is tokenised and stored."""
+    def token_ids_for(self, texts: dict[str, str]) -> tuple[list[str], list[np.ndarray], dict[str, int]]:
+        """(ids, one int32 array of token ids per paper, vocabulary) for every {id: text};
+        what is missing or stale is tokenised and stored. Token strings are turned into
+        ids row by row, so 100k papers never sit in memory as Python strings."""
         keys = {i: hashlib.sha1(t.encode()).hexdigest()[:16] for i, t in texts.items()}
-        found = {i: tokens.split() for i, key, tokens in self.db.execute("SELECT id, key, tokens FROM tokens")
-                 if keys.get(i) == key}
-        missing = {i: tokenize(texts[i]) for i in texts if i not in found}
+        vocab: dict[str, int] = {}
+        ids, arrays = [], []
+
+        def add(arxiv_id: str, tokens: list[str]) -> None:
+            ids.append(arxiv_id)
+            arrays.append(np.fromiter((vocab.setdefault(t, len(vocab)) for t in tokens), dtype=np.int32))
+
+        for arxiv_id, key, tokens in self.db.execute("SELECT id, key, tokens FROM tokens"):
+            if keys.get(arxiv_id) == key:
+                add(arxiv_id, tokens.split())
+        seen = set(ids)
+        missing = {i: tokenize(texts[i]) for i in texts if i not in seen}
         if missing:
             self.put({i: (keys[i], t) for i, t in missing.items()})
-        return found | missing
+        for arxiv_id, tokens in missing.items():
+            add(arxiv_id, tokens)
+        return ids, arrays, vocab
 
     def put(self, rows: dict[str, tuple[str, list[str]]]) -> None:
         with self.db:
@@ -101,11 +114,12 @@ class TokenStore:
 class LexicalIndex:
     """BM25 over one token list per paper; ids align with the token lists."""
 
-    def __init__(self, ids: list[str], token_lists: list[list[str]] | None = None, bm25: bm25s.BM25 | None = None):
+    def __init__(self, ids: list[str], corpus=None, bm25: bm25s.BM25 | None = None):
+        """`corpus`: one token list per id, or (token id arrays, vocabulary) as TokenStore gives."""
         self.ids = ids
         self.bm25 = bm25 or bm25s.BM25()
         if bm25 is None and ids:
-            self.bm25.index(token_lists, show_progress=False)
+            self.bm25.index(corpus, show_progress=False)
 
     def save(self, folder: Path, revision: str) -> None:
         """Cache the index for this store revision (atomically: readers never see half)."""
