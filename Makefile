@@ -20,6 +20,7 @@ demo: setup
 	$(BIN)/paperbot search "Which work prunes pretraining data using a small model's perplexity?"
 	$(BIN)/paperbot search "有沒有結合知識圖譜和檢索增強生成的方法？"
 	$(BIN)/paperbot paper https://arxiv.org/abs/2405.14831v2
+	$(BIN)/paperbot ask "Is there a retrieval method inspired by the hippocampus?"
 
 test: setup
 	$(BIN)/python -m pytest -q
