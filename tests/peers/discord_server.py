@@ -158,6 +158,8 @@ from typing import Any, Callable, Iterable, Optional, Union
 
 from aiohttp import WSMsgType, web
 
+from .loopback import LoopbackServer
+
 __all__ = [
     "DiscordServer",
     "Interaction",
@@ -793,7 +795,7 @@ class _Connection:
 # --------------------------------------------------------------------- the server
 
 
-class DiscordServer:
+class DiscordServer(LoopbackServer):
     """A loopback Discord. See the module docstring.
 
     Parameters
@@ -807,6 +809,8 @@ class DiscordServer:
     privileged_intents: privileged intents the application is allowed to use.
     echo_bot_messages: dispatch MESSAGE_CREATE for the bot's own messages.
     """
+
+    _loop_thread_name = "discord-loopback"
 
     def __init__(self, *, guild_name: str = "Paper Reading Club",
                  channel_names: Iterable[str] = ("general", "ask-papers", "digest"),
@@ -825,12 +829,9 @@ class DiscordServer:
         self._last_snowflake = 0
         self._seq_counter = itertools.count(1)
 
-        # network
-        self._loop: Optional[asyncio.AbstractEventLoop] = None
-        self._thread: Optional[threading.Thread] = None
+        # network (thread, loop, port: see LoopbackServer)
+        super().__init__()
         self._runner: Optional[web.AppRunner] = None
-        self._stopping: Optional[asyncio.Event] = None
-        self.port: Optional[int] = None
 
         # records
         self._requests: list[RequestRecord] = []
@@ -892,62 +893,13 @@ class DiscordServer:
     # ================================================================ lifecycle
 
     def start(self) -> "DiscordServer":
-        if self._thread is not None:
+        if self._thread is not None:  # unlike LLMServer, starting twice is a no-op
             return self
-        started = threading.Event()
-        error: list[BaseException] = []
+        return super().start()
 
-        def run() -> None:
-            loop = asyncio.new_event_loop()
-            asyncio.set_event_loop(loop)
-            self._loop = loop
-            self._stopping = asyncio.Event()
-            try:
-                loop.run_until_complete(self._startup())
-            except BaseException as exc:  # pragma: no cover - reported to start()
-                error.append(exc)
-                started.set()
-                loop.close()
-                return
-            started.set()
-            try:
-                loop.run_until_complete(self._stopping.wait())
-                loop.run_until_complete(self._shutdown())
-            finally:
-                loop.close()
-
-        self._thread = threading.Thread(target=run, name="discord-loopback", daemon=True)
-        self._thread.start()
-        started.wait(10)
-        if error:
-            self._thread.join(5)
-            self._thread = None
-            raise error[0]
-        return self
-
-    def stop(self) -> None:
-        thread, loop, stopping = self._thread, self._loop, self._stopping
-        if thread is None:
-            return
-        if loop is not None and stopping is not None and not loop.is_closed():
-            try:
-                loop.call_soon_threadsafe(stopping.set)
-            except RuntimeError:
-                pass
-        thread.join(10)
-        self._thread = self._loop = self._stopping = None
-
-    def __enter__(self) -> "DiscordServer":
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    async def __aenter__(self) -> "DiscordServer":
-        return self.start()
-
-    async def __aexit__(self, *exc: object) -> None:
-        self.stop()
+    @property
+    def port(self) -> Optional[int]:  # None until started (LLMServer's raises instead)
+        return self._port
 
     @property
     def base_url(self) -> str:
@@ -961,7 +913,7 @@ class DiscordServer:
     def gateway_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/gateway"
 
-    async def _startup(self) -> None:
+    async def _startup(self) -> int:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_get("/gateway", self._handle_gateway)
         app.router.add_get("/attachments/{channel_id}/{attachment_id}/{filename}", self._handle_attachment)
@@ -970,7 +922,7 @@ class DiscordServer:
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
     async def _shutdown(self) -> None:
         for conn in list(self._connections):

@@ -79,7 +79,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import concurrent.futures
 import hashlib
 import itertools
 import json
@@ -92,6 +91,8 @@ from dataclasses import dataclass
 from typing import Any, Callable, Optional, Union
 
 from aiohttp import web
+
+from .loopback import LoopbackServer
 
 __all__ = [
     "LLMServer",
@@ -174,11 +175,14 @@ class RecordedRequest:
 # -------------------------------------------------------------------- server
 
 
-class LLMServer:
+class LLMServer(LoopbackServer):
     """OpenAI-compatible HTTP server running in a background thread."""
+
+    _loop_thread_name = "LLMServer"
 
     def __init__(self, *, model: str = "test-model", embedding_dim: int = 384,
                  default: Step = "OK [1]") -> None:
+        super().__init__()
         self.model = model
         self.embedding_dim = embedding_dim
         self.default: Step = default
@@ -188,52 +192,9 @@ class LLMServer:
         self._embed_queue: list = []
         self._requests: list[RecordedRequest] = []
         self._ids = itertools.count(1)
-        self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stopping: asyncio.Event | None = None
-        self._port: int | None = None
+        self._runner: web.AppRunner | None = None
 
     # ---------------------------------------------------------- lifecycle
-
-    def start(self) -> "LLMServer":
-        if self._thread is not None:
-            raise RuntimeError("LLMServer already started")
-        started: concurrent.futures.Future = concurrent.futures.Future()
-        self._thread = threading.Thread(
-            target=lambda: asyncio.run(self._serve(started)),
-            name="LLMServer", daemon=True)
-        self._thread.start()
-        try:
-            self._port = started.result(timeout=10)
-        except BaseException:
-            self._thread.join(timeout=5)
-            self._thread = None
-            raise
-        return self
-
-    def stop(self) -> None:
-        thread, loop, stopping = self._thread, self._loop, self._stopping
-        if thread is None:
-            return
-        if loop is not None and stopping is not None and not loop.is_closed():
-            try:
-                loop.call_soon_threadsafe(stopping.set)
-            except RuntimeError:  # loop already closed
-                pass
-        thread.join(timeout=10)
-        self._thread = self._loop = self._stopping = None
-
-    def __enter__(self) -> "LLMServer":
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        if self._port is None:
-            raise RuntimeError("LLMServer not started")
-        return self._port
 
     @property
     def base_url(self) -> str:
@@ -283,29 +244,21 @@ class LLMServer:
 
     # ------------------------------------------------------------ internals
 
-    async def _serve(self, started: concurrent.futures.Future) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._stopping = asyncio.Event()
+    async def _startup(self) -> int:
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self._chat)
         app.router.add_post("/v1/embeddings", self._embeddings)
         app.router.add_get("/v1/models", self._models)
         app.router.add_route("*", "/{tail:.*}", self._not_found)
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        try:
-            await runner.setup()
-            site = web.TCPSite(runner, "127.0.0.1", 0)
-            await site.start()
-            port = runner.addresses[0][1]
-        except BaseException as exc:
-            started.set_exception(exc)
-            await runner.cleanup()
-            return
-        started.set_result(port)
-        try:
-            await self._stopping.wait()
-        finally:
-            await runner.cleanup()
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        return self._runner.addresses[0][1]
+
+    async def _shutdown(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
 
     async def _record(self, request: web.Request) -> Any:
         raw = await request.read()
