@@ -48,8 +48,9 @@ class PaperBot(commands.Bot):
         self.tree.on_error = self.on_app_command_error
 
     async def setup_hook(self) -> None:
-        # Autocomplete must answer within 3 s: have the catalog in memory before the first one.
-        await asyncio.to_thread(lambda: self.kb.catalog)
+        # Autocomplete must answer within 3 s, and the first /ask should not wait for the
+        # model: load the catalog and lexical index while the embedding model loads.
+        await asyncio.gather(asyncio.to_thread(lambda: self.kb.lexical), asyncio.to_thread(lambda: self.kb.embed_model))
         await self.tree.set_translator(CommandTranslator())
         for cog in (papers.Papers, answers.Answers, channel.ChannelQuestions, digest.Digest, admin.Admin):
             await self.add_cog(cog(self))
