@@ -26,6 +26,8 @@ class Paper:
     topics: tuple[str, ...]
     url: str = ""
     gloss: str = ""  # English gloss of the summary, when an LLM wrote one at ingest
+    abstract: str = ""  # the English abstract from arXiv (enrichment), when known
+    authors: tuple[str, ...] = ()  # from arXiv (enrichment), when known
     added_at: dt.datetime | None = field(default=None, compare=False)  # set once stored
 
     def __post_init__(self):
@@ -46,6 +48,8 @@ class Paper:
             "summary": self.summary,
             "topics": list(self.topics),
             "url": self.url,
+            "authors": list(self.authors),
+            "abstract": self.abstract,
             "added_at": self.added_at.isoformat() if self.added_at else None,
         }
 

@@ -114,6 +114,8 @@ def paper_to_node(paper: Paper, embedding: list[float], added_at: dt.datetime) -
         "url": paper.url,
         "summary": paper.summary,
         "gloss": paper.gloss,
+        "abstract": paper.abstract,
+        "authors": json.dumps(list(paper.authors), ensure_ascii=False),
         "content_hash": paper.content_hash,
         "added_at": added_at.isoformat(),
         "added_ts": added_at.timestamp(),
@@ -134,6 +136,8 @@ def paper_from_record(metadata: dict) -> Paper:
         topics=tuple(json.loads(metadata["topics"])),
         url=metadata["url"],
         gloss=metadata.get("gloss", ""),
+        abstract=metadata.get("abstract", ""),
+        authors=tuple(json.loads(metadata.get("authors") or "[]")),
         added_at=dt.datetime.fromisoformat(metadata["added_at"]),
     )
 
