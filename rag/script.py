@@ -1,0 +1,43 @@
+"""Chinese in either script. The list is written in Traditional Chinese (Taiwan); people
+ask in Traditional, Simplified or a mix. Text is searched in one script (Traditional)
+and shown in the script the reader used. OpenCC does the conversion, with Taiwan
+phrasing (軟件 → 軟體) one way and mainland phrasing the other."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+TRADITIONAL, SIMPLIFIED = "traditional", "simplified"
+
+
+@cache
+def _converter(config: str):
+    import opencc
+
+    return opencc.OpenCC(config)
+
+
+def to_traditional(text: str) -> str:
+    """Simplified or mixed Chinese to Traditional (Taiwan); other text unchanged."""
+    return _converter("s2twp").convert(text) if _CJK.search(text) else text
+
+
+def to_simplified(text: str) -> str:
+    """Traditional Chinese to Simplified (mainland phrasing); other text unchanged."""
+    return _converter("tw2sp").convert(text) if _CJK.search(text) else text
+
+
+def script_of(text: str) -> str | None:
+    """Which script the Chinese in `text` is written in; None without Chinese.
+
+    A character counts when converting changes it one way only: 软 is Simplified, 軟
+    Traditional, 的 both. A mix leans to whichever has more; a tie (or no telling
+    character at all) is Traditional, the list's own script."""
+    if not _CJK.search(text):
+        return None
+    simplified = sum(a != b for a, b in zip(text, to_traditional(text)) if _CJK.match(a))
+    traditional = sum(a != b for a, b in zip(text, _converter("t2s").convert(text)) if _CJK.match(a))
+    return SIMPLIFIED if simplified > traditional else TRADITIONAL
