@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import discord
 from discord import app_commands
-from discord.ext import commands
+from discord.ext import commands, tasks
 
 from bot.cogs import admin, answers, channel, digest, papers
 from bot.cooldown import Cooldowns
@@ -24,8 +24,13 @@ from bot.replies import send_private
 from rag.answers import Answerer
 from rag.config import Config
 from rag.knowledge import KnowledgeBase
+from rag.outages import STORE, tracker
+from rag.papers import Paper
+from rag.store import StoreUnavailable
 
 log = logging.getLogger(__name__)
+
+REFRESH_EVERY = 60  # seconds between checks for papers another process ingested
 
 Clock = Callable[[], dt.datetime]
 
@@ -46,11 +51,15 @@ class PaperBot(commands.Bot):
         self.config, self.kb, self.answerer, self.clock = config, kb, answerer, clock
         self.cooldowns = Cooldowns(config.discord.cooldown_seconds)
         self.tree.on_error = self.on_app_command_error
+        self._listing: tuple[object, list[Paper], list[tuple[str, int]]] | None = None
 
     async def setup_hook(self) -> None:
         # Autocomplete must answer within 3 s, and the first /ask should not wait for the
         # model: load the catalog and lexical index while the embedding model loads.
-        await asyncio.gather(asyncio.to_thread(lambda: self.kb.lexical), asyncio.to_thread(lambda: self.kb.embed_model))
+        offload = self.answerer.offload
+        await asyncio.gather(offload(lambda: self.kb.lexical), offload(lambda: self.kb.embed_model),
+                             self.relist())
+        self.refresher.start()
         await self.tree.set_translator(CommandTranslator())
         for cog in (papers.Papers, answers.Answers, channel.ChannelQuestions, digest.Digest, admin.Admin):
             await self.add_cog(cog(self))
@@ -63,6 +72,36 @@ class PaperBot(commands.Bot):
 
     async def on_ready(self) -> None:
         log.info("ready in %d servers", len(self.guilds))
+
+    async def close(self) -> None:
+        self.refresher.cancel()
+        await super().close()
+
+    @tasks.loop(seconds=REFRESH_EVERY)
+    async def refresher(self) -> None:
+        """Picks up papers another process (`paperbot ingest`, cron) added to the store."""
+        try:
+            if await self.answerer.offload(self.kb.refresh):
+                await self.relist()
+            tracker(STORE).ok()
+        except StoreUnavailable as exc:  # logged once per outage; the bot keeps its catalog
+            tracker(STORE).failed(str(exc))
+        except Exception:
+            log.exception("refreshing the catalog failed; next try in %d s", REFRESH_EVERY)
+
+    async def relist(self) -> None:
+        """Recompute `listing()` off the event loop (after the catalog changed)."""
+        self._listing = await self.answerer.offload(self._list)
+
+    def _list(self):
+        return self.kb.catalog, self.kb.papers(), self.kb.topics()
+
+    def listing(self) -> tuple[list[Paper], list[tuple[str, int]]]:
+        """Papers (newest first) and topics with counts, for lookups that must answer at
+        once (autocomplete, /topics), computed once per catalog."""
+        if self._listing is None or self._listing[0] is not self.kb.catalog:
+            self._listing = self._list()  # changed under us (e.g. /reload): rare
+        return self._listing[1], self._listing[2]
 
     async def on_message(self, message: discord.Message) -> None:
         """No prefix commands: slash commands only; questions in channels go to the ChannelQuestions cog."""

@@ -9,24 +9,20 @@ from discord import app_commands
 
 from bot.cooldown import OnCooldown
 from bot.i18n import t
+from bot.render import literal
 from rag.answers import AnswerError
 from rag.ids import VALID_FORMS, InvalidArxivId
+from rag.outages import STORE, tracker
 from rag.store import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
-_ECHO = 100  # characters of the user's own input repeated back
-
-
-def _clip(text: str) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= _ECHO else text[: _ECHO - 1] + "…"
-
 
 def user_message(error: BaseException, language: str, action: str) -> str:
-    """Plain words for the user; a traceback in the log when the error was not expected."""
+    """Plain words for the user; a traceback in the log when the error was not expected
+    (an outage is logged once, by its tracker, not per request)."""
     if isinstance(error, StoreUnavailable):
-        log.error("%s: %s", action, error)
+        tracker(STORE).failed(str(error))
     text = explain(error, language)
     if text is None:
         log.error("%s failed", action, exc_info=error)
@@ -39,18 +35,18 @@ def explain(error: BaseException, language: str) -> str | None:
     if isinstance(error, AnswerError):
         params = dict(error.params)
         if error.code == "bad_id":
-            return t("error.bad_id", language, text=_clip(params["text"]), forms=VALID_FORMS)
+            return t("error.bad_id", language, text=literal(params["text"]), forms=VALID_FORMS)
         if error.code == "unknown_id":
             text = t("error.unknown_id", language, arxiv_id=params["arxiv_id"])
             hint = params.get("suggestions")
             return f"{text} {t('paper.suggestions', language)} {hint}" if hint else text
         if error.code == "unknown_topic":
-            params["target"] = _clip(params["target"])
+            params["target"] = literal(params["target"])
         if error.code == "compare_repeated":
             params["ids"] = ", ".join(params["ids"])
         return t(f"error.{error.code}", language, **params)
     if isinstance(error, InvalidArxivId):
-        return t("error.bad_id", language, text=_clip(error.text), forms=VALID_FORMS)
+        return t("error.bad_id", language, text=literal(error.text), forms=VALID_FORMS)
     if isinstance(error, StoreUnavailable):
         return t("error.store", language)
     if isinstance(error, OnCooldown):

@@ -11,14 +11,12 @@ import discord
 from discord import app_commands
 from discord.app_commands import TranslationContextLocation as Where
 
-from rag.language import EN, ZH
-
-# Traditional Chinese for zh-CN too: the list's summaries are written in it.
-_CHINESE_LOCALES = {discord.Locale.taiwan_chinese, discord.Locale.chinese}
+from rag.language import EN, ZH, ZH_CN, base_language, localise
 
 
 def language_for(locale: discord.Locale | None) -> str:
-    return ZH if locale in _CHINESE_LOCALES else EN
+    """The user's Discord language: zh-TW, zh-CN (shown in Simplified) or English."""
+    return {discord.Locale.taiwan_chinese: ZH, discord.Locale.chinese: ZH_CN}.get(locale, EN)
 
 
 MESSAGES: dict[str, dict[str, str]] = {
@@ -32,8 +30,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         ZH: "你的問題有 {length} 個字，上限是 {limit} 個字，請縮短後再問。",
     },
     "error.unknown_topic": {
-        EN: "No paper ID or topic matches “{target}”. `/topics` lists the topics.",
-        ZH: "找不到符合「{target}」的論文 ID 或主題。可以用 `/topics` 查看所有主題。",
+        EN: "No paper ID or topic matches {target}. `/topics` lists the topics.",
+        ZH: "找不到符合 {target} 的論文 ID 或主題。可以用 `/topics` 查看所有主題。",
     },
     "error.compare_count": {
         EN: "`/compare` takes 2 to 4 arXiv IDs separated by spaces; you gave {count}.",
@@ -44,16 +42,17 @@ MESSAGES: dict[str, dict[str, str]] = {
         ZH: "{ids} 重複出現，請列出不同的論文。",
     },
     "error.bad_id": {
-        EN: "“{text}” is not an arXiv ID. Valid forms: {forms}.",
-        ZH: "「{text}」不是 arXiv ID。可用的格式：{forms}。",
+        EN: "{text} is not an arXiv ID. Valid forms: {forms}.",
+        ZH: "{text} 不是 arXiv ID。可用的格式：{forms}。",
     },
     "error.unknown_id": {
         EN: "{arxiv_id} is not in the paper list.",
         ZH: "論文清單中沒有 {arxiv_id}。",
     },
     "error.store": {
-        EN: "The paper database is unavailable right now. Please try again in a few minutes.",
-        ZH: "論文資料庫暫時無法使用，請過幾分鐘再試。",
+        EN: "The paper store is unreachable right now, so I can't search it; `/paper` and `/topics` still work. "
+            "Please try again in a few minutes.",
+        ZH: "論文資料庫暫時無法連線，所以無法搜尋；`/paper` 與 `/topics` 仍可使用。請過幾分鐘再試。",
     },
     "error.unexpected": {
         EN: "Something went wrong on my side and the operator has been told. Please try again later.",
@@ -66,6 +65,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "error.guild_only": {
         EN: "This command only works in a server.",
         ZH: "這個指令只能在伺服器中使用。",
+    },
+    "queue.waiting": {
+        EN: "⏳ The model is busy with other questions: yours is number {place} in line and starts soon.",
+        ZH: "⏳ 模型正在回答其他問題：你的問題排在第 {place} 位，很快就會開始。",
     },
     "cooldown": {
         EN: "One moment: you can ask again in {seconds} s.",
@@ -97,12 +100,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         ZH: "已停止本伺服器的每週論文摘要。",
     },
     "digest.bad_time": {
-        EN: "“{time}” is not a time of day like 09:00 (24-hour).",
-        ZH: "「{time}」不是有效的時間，請用 24 小時制，例如 09:00。",
+        EN: "{time} is not a time of day like 09:00 (24-hour).",
+        ZH: "{time} 不是有效的時間，請用 24 小時制，例如 09:00。",
     },
     "digest.bad_timezone": {
-        EN: "“{timezone}” is not a timezone like Asia/Taipei.",
-        ZH: "「{timezone}」不是有效的時區，例如 Asia/Taipei。",
+        EN: "{timezone} is not a timezone like Asia/Taipei.",
+        ZH: "{timezone} 不是有效的時區，例如 Asia/Taipei。",
     },
     "digest.cannot_post": {
         EN: "I can't post in {channel}: I need View Channel, Send Messages and Embed Links there.",
@@ -139,7 +142,7 @@ WEEKDAY_NAMES = {
 
 
 def t(key: str, language: str, **params) -> str:
-    return MESSAGES[key][language].format(**params)
+    return localise(MESSAGES[key][base_language(language)].format(**params), language)
 
 
 def papers_label(count: int, language: str) -> str:

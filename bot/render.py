@@ -26,6 +26,7 @@ FIELD_VALUE = 1024
 FOOTER = 2048
 EMBEDS_PER_MESSAGE = 10
 CHARACTERS_PER_MESSAGE = 6000
+PACKED = CHARACTERS_PER_MESSAGE - 100  # room for a marker added to a page's footer later
 BLANK = "\u200b"  # a field name that shows nothing (Discord requires one)
 
 COLOUR = discord.Colour.from_rgb(88, 101, 242)
@@ -50,6 +51,30 @@ _BREAKS = (
 
 def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+_MENTION = re.compile(r"<(@[!&]?|#)(\d+)>|@(everyone|here)\b")
+
+
+def escape(text: str) -> str:
+    """User text shown as Markdown (embed titles): no formatting, no link, no mention."""
+    text = discord.utils.escape_markdown(text, ignore_links=False)
+    text = text.replace("://", ":\u200b//")  # a bare URL would still be linked
+    return _MENTION.sub(lambda m: m[0].replace("@", "@\u200b").replace("#", "#\u200b"), text)
+
+
+def literal(text: str, limit: int = 100) -> str:
+    """User text repeated in a message, shown as typed: a code span, so nothing in it
+    becomes a link, a mention or formatting. Whitespace runs collapse; long text is cut."""
+    text = clip(" ".join(str(text).split()), limit).replace("`", "ˋ")
+    return f"`{text}`" if text else "` `"
+
+
+def thread_name(text: str) -> str:
+    """A thread name from a question: Discord shows it as plain text, so only mentions and
+    link syntax need defusing (backslashes would show)."""
+    text = _MENTION.sub(lambda m: m[0].replace("@", "@\u200b").replace("#", "#\u200b"), " ".join(text.split()))
+    return clip(text.replace("](", "] (").replace("://", ":\u200b//"), 100) or "?"
 
 
 def split_text(text: str, limit: int) -> list[str]:
@@ -84,7 +109,7 @@ def pack(embeds: list[discord.Embed]) -> list[Page]:
     pages: list[Page] = []
     size = 0
     for embed in embeds:
-        if not pages or len(pages[-1]) == EMBEDS_PER_MESSAGE or size + len(embed) > CHARACTERS_PER_MESSAGE:
+        if not pages or len(pages[-1]) == EMBEDS_PER_MESSAGE or size + len(embed) > PACKED:
             pages.append([])
             size = 0
         pages[-1].append(embed)
@@ -100,7 +125,7 @@ def _link(title: str, url: str) -> str:
 def _text_embeds(text: str, title: str) -> list[discord.Embed]:
     embeds = [discord.Embed(description=part, colour=COLOUR) for part in split_text(text, DESCRIPTION)]
     embeds = embeds or [discord.Embed(description="…", colour=COLOUR)]
-    embeds[0].title = clip(title, TITLE)
+    embeds[0].title = clip(escape(title), TITLE)
     return embeds
 
 
@@ -115,6 +140,15 @@ def _field_embeds(groups: list[tuple[str, list[str]]]) -> list[discord.Embed]:
                 embeds.append(discord.Embed(colour=COLOUR))
             embeds[-1].add_field(name=field_name, value=value, inline=False)
     return embeds
+
+
+def add_footer(page: Page, text: str) -> Page:
+    """Appends `text` to the footer of the page's last embed (within Discord's limits)."""
+    last = page[-1]
+    current = last.footer.text if last.footer and last.footer.text else ""
+    budget = min(FOOTER, CHARACTERS_PER_MESSAGE - sum(len(e) for e in page) + len(current))
+    last.set_footer(text=clip(current, max(0, budget - len(text) - 3)) + " · " + text if current else text)
+    return page
 
 
 def _with_footer(embeds: list[discord.Embed], footer: str) -> list[discord.Embed]:
@@ -151,7 +185,13 @@ def preview_embed(text: str, title: str) -> discord.Embed:
     """An answer still being written: the beginning of its text, within one embed."""
     parts = split_text(text, DESCRIPTION - 2)
     body = parts[0] + " …" if len(parts) > 1 else text.strip() + " ▍"
-    return discord.Embed(title=clip(title, TITLE), description=body, colour=COLOUR)
+    return discord.Embed(title=clip(escape(title), TITLE), description=body, colour=COLOUR)
+
+
+def queue_embed(place: int, title: str, language: str) -> discord.Embed:
+    """A question waiting for its turn at the model."""
+    return discord.Embed(title=clip(escape(title), TITLE), description=t("queue.waiting", language, place=place),
+                         colour=COLOUR)
 
 
 def paper_embed(paper: Paper, language: str) -> discord.Embed:

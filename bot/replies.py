@@ -1,8 +1,9 @@
-"""How the bot replies: privately, in pages, and streaming while the model writes.
+"""How the bot replies: privately, in pages, and live while an answer is being written.
 
-The answer operations block (embedding, Chroma, HTTP), so they run in a worker thread;
-the text they stream comes back to the event loop and is shown by message edits, the
-newest text at most once per `interval` seconds to stay within Discord's rate limits.
+An answer operation is a coroutine; while it waits for a turn at the model it reports
+the user's place in the line, and while the model writes it reports the growing text.
+Both are shown by editing one message, the newest state at most once per `interval`
+seconds to stay within Discord's rate limits.
 """
 
 from __future__ import annotations
@@ -20,27 +21,25 @@ from rag.answers import Answer
 
 log = logging.getLogger(__name__)
 
-Operation = Callable[[Callable[[str], None]], Answer]  # run(on_text) -> Answer, blocking
+# run(on_text, on_queue) -> Answer: an answer operation with its progress callbacks.
+Operation = Callable[[Callable[[str], None], Callable[[int], None]], Awaitable[Answer]]
 
 
-class StreamedEdits:
-    """Shows the newest streamed text through `show`, one call at a time, spaced by `interval`."""
+class LiveMessage:
+    """Shows the newest embed pushed to it through `show`, one edit at a time, spaced by
+    `interval`; older states that were never shown are skipped."""
 
-    def __init__(self, show: Callable[[str], Awaitable[object]], interval: float):
+    def __init__(self, show: Callable[[discord.Embed], Awaitable[object]], interval: float):
         self._show, self._interval = show, interval
-        self._loop = asyncio.get_running_loop()
-        self._latest = ""
+        self._latest: discord.Embed | None = None
+        self._shown: dict | None = None
         self._wake, self._stop = asyncio.Event(), asyncio.Event()
         self._task: asyncio.Task | None = None
 
-    def on_text(self, text: str) -> None:
-        """Called from the worker thread with the growing, citation-checked text."""
-        self._loop.call_soon_threadsafe(self._push, text)
-
-    def _push(self, text: str) -> None:
+    def push(self, embed: discord.Embed) -> None:
         if self._stop.is_set():
             return
-        self._latest = text
+        self._latest = embed
         self._wake.set()
         if self._task is None:
             self._task = asyncio.create_task(self._run())
@@ -51,12 +50,15 @@ class StreamedEdits:
             self._wake.clear()
             if self._stop.is_set():
                 return
-            try:
-                await self._show(self._latest)
-            except discord.HTTPException as exc:  # a lost preview is harmless: the final answer follows
-                log.warning("streaming edit failed: %s", exc)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), self._interval)
+            state = self._latest.to_dict()
+            if state != self._shown:  # past the first page a preview stops changing
+                self._shown = state
+                try:
+                    await self._show(self._latest)
+                except discord.HTTPException as exc:  # a lost preview is harmless: the final answer follows
+                    log.warning("progress edit failed: %s", exc)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), self._interval)
 
     async def close(self) -> None:
         """Stop; an edit already on its way lands first, so it cannot overwrite the final answer."""
@@ -66,22 +68,14 @@ class StreamedEdits:
             await self._task
 
 
-async def _run_streaming(run: Operation, title: str, show: Callable[[discord.Embed], Awaitable[object]],
-                         interval: float) -> Answer:
-    shown = None
-
-    async def show_preview(text: str) -> None:
-        nonlocal shown
-        embed = render.preview_embed(text, title)
-        if embed.description != shown:  # past the first page the preview stops changing
-            shown = embed.description
-            await show(embed)
-
-    streamed = StreamedEdits(show_preview, interval)
+async def _run_live(run: Operation, title: str, language: str, show: Callable[[discord.Embed], Awaitable[object]],
+                    interval: float) -> Answer:
+    live = LiveMessage(show, interval)
     try:
-        return await asyncio.to_thread(run, streamed.on_text)
+        return await run(lambda text: live.push(render.preview_embed(text, title)),
+                         lambda place: live.push(render.queue_embed(place, title, language)))
     finally:
-        await streamed.close()
+        await live.close()
 
 
 async def send_private(interaction: discord.Interaction, text: str) -> None:
@@ -102,18 +96,20 @@ async def send_pages(interaction: discord.Interaction, pages: list[Page]) -> Non
         await interaction.followup.send(embeds=page, allowed_mentions=NO_MENTIONS)
 
 
-async def answer_interaction(interaction: discord.Interaction, title: str, run: Operation, interval: float) -> None:
-    """Run an answer operation for a deferred interaction, streaming into `@original`."""
+async def answer_interaction(interaction: discord.Interaction, title: str, language: str, run: Operation,
+                             interval: float) -> None:
+    """Run an answer operation for a deferred interaction, live in `@original`."""
 
     def show(embed: discord.Embed):
         return interaction.edit_original_response(embed=embed, allowed_mentions=NO_MENTIONS)
 
-    answer = await _run_streaming(run, title, show, interval)
+    answer = await _run_live(run, title, language, show, interval)
     await send_pages(interaction, render.answer_pages(answer, title))
 
 
-async def answer_in_channel(channel: discord.abc.Messageable, title: str, run: Operation, interval: float) -> None:
-    """Run an answer operation for a channel or thread, streaming into one message."""
+async def answer_in_channel(channel: discord.abc.Messageable, title: str, language: str, run: Operation,
+                            interval: float) -> None:
+    """Run an answer operation for a channel or thread, live in one message."""
     message: discord.Message | None = None
 
     async def show(embed: discord.Embed) -> None:
@@ -123,7 +119,7 @@ async def answer_in_channel(channel: discord.abc.Messageable, title: str, run: O
         else:
             await message.edit(embed=embed, allowed_mentions=NO_MENTIONS)
 
-    answer = await _run_streaming(run, title, show, interval)
+    answer = await _run_live(run, title, language, show, interval)
     pages = render.answer_pages(answer, title)
     if message is None:
         await channel.send(embeds=pages[0], allowed_mentions=NO_MENTIONS)

@@ -1,19 +1,22 @@
-"""Per-guild digest settings and progress, persisted as JSON.
+"""Per-guild digest settings and progress, in paperbot's SQLite store (`rag.db`).
 
-Written atomically (a temporary file, fsync, os.replace): a crash leaves either the old
-or the new state, so a restart neither repeats nor skips a digest.
+A digest is posted in three steps that a crash cannot make disagree: `begin` records
+the digest about to be posted (its period and its words); the messages are sent, each
+with a marker and an idempotency nonce; `finish` advances the guild's slot and cut-off
+and forgets the pending post, in one transaction. After a restart a pending post is
+finished, not started again.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import logging
 import os
-import tempfile
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
+
+from rag.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -28,60 +31,79 @@ class GuildDigest:
     last_slot: dt.datetime | None = None  # the latest slot that was handled (posted, or nothing to post)
     cutoff: dt.datetime | None = None  # papers added after this go in the next digest
 
-    def to_json(self) -> dict:
-        data = asdict(self)
-        for key in ("last_slot", "cutoff"):
-            data[key] = data[key].isoformat() if data[key] else None
-        return data
 
-    @classmethod
-    def from_json(cls, data: dict) -> "GuildDigest":
-        times = {k: dt.datetime.fromisoformat(data[k]) if data.get(k) else None for k in ("last_slot", "cutoff")}
-        return cls(**{**data, **times})
+@dataclass(frozen=True)
+class PendingPost:
+    slot: dt.datetime
+    since: dt.datetime
+    until: dt.datetime
+    answer: dict  # Answer.to_dict()
+    started: dt.datetime
+
+
+def _time(text: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(text) if text else None
+
+
+def _text(when: dt.datetime | None) -> str | None:
+    return when.isoformat() if when else None
 
 
 class DigestState:
-    def __init__(self, path: Path):
-        self.path = path
-        self.guilds: dict[int, GuildDigest] = self._load()
+    def __init__(self, db: Database, legacy_json: Path | None = None):
+        self.db = db
+        if legacy_json is not None:
+            self._import(legacy_json)
 
-    def _load(self) -> dict[int, GuildDigest]:
-        if not self.path.is_file():
-            return {}
-        try:
-            raw = json.loads(self.path.read_text(encoding="utf-8"))
-            return {int(g): GuildDigest.from_json(d) for g, d in raw.get("guilds", {}).items()}
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:
-            # Atomic writes make this unlikely; keep the file for the operator and start clean.
-            aside = self.path.with_suffix(".unreadable")
-            os.replace(self.path, aside)
-            log.error("digest state %s is unreadable (%s); moved to %s, digests are off until set again",
-                      self.path, exc, aside)
-            return {}
+    @property
+    def guilds(self) -> dict[int, GuildDigest]:
+        rows = self.db.query("SELECT * FROM digests")
+        return {r["guild_id"]: GuildDigest(r["channel_id"], r["weekday"], r["time"], r["timezone"], r["language"],
+                                           _time(r["last_slot"]), _time(r["cutoff"])) for r in rows}
 
     def set(self, guild_id: int, digest: GuildDigest | None) -> None:
-        if digest is None:
-            self.guilds.pop(guild_id, None)
-        else:
-            self.guilds[guild_id] = digest
+        with self.db.transaction() as tx:
+            if digest is None:
+                tx.execute("DELETE FROM digests WHERE guild_id = ?", (guild_id,))
+                return
+            tx.execute("INSERT INTO digests VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (guild_id) DO UPDATE SET "
+                       "channel_id = excluded.channel_id, weekday = excluded.weekday, time = excluded.time, "
+                       "timezone = excluded.timezone, language = excluded.language, "
+                       "last_slot = excluded.last_slot, cutoff = excluded.cutoff",
+                       (guild_id, digest.channel_id, digest.weekday, digest.time, digest.timezone, digest.language,
+                        _text(digest.last_slot), _text(digest.cutoff)))
 
-    def advance(self, guild_id: int, slot: dt.datetime, cutoff: dt.datetime) -> None:
-        self.guilds[guild_id] = replace(self.guilds[guild_id], last_slot=slot, cutoff=cutoff)
+    def pending(self, guild_id: int) -> PendingPost | None:
+        rows = self.db.query("SELECT * FROM digest_posts WHERE guild_id = ?", (guild_id,))
+        if not rows:
+            return None
+        r = rows[0]
+        return PendingPost(_time(r["slot"]), _time(r["since"]), _time(r["until"]), json.loads(r["answer"]),
+                           _time(r["started"]))
 
-    def snapshot(self) -> str:
-        return json.dumps({"guilds": {str(g): d.to_json() for g, d in self.guilds.items()}}, indent=2)
+    def begin(self, guild_id: int, post: PendingPost) -> None:
+        self.db.execute("INSERT INTO digest_posts VALUES (?, ?, ?, ?, ?, ?)",
+                        (guild_id, _text(post.slot), _text(post.since), _text(post.until),
+                         json.dumps(post.answer, ensure_ascii=False), _text(post.started)))
 
+    def finish(self, guild_id: int, slot: dt.datetime, cutoff: dt.datetime | None) -> None:
+        """The slot is handled; papers added after `cutoff` (None: keep the old one) go next."""
+        with self.db.transaction() as tx:
+            tx.execute("UPDATE digests SET last_slot = ?, cutoff = COALESCE(?, cutoff) WHERE guild_id = ?",
+                       (_text(slot), _text(cutoff), guild_id))
+            tx.execute("DELETE FROM digest_posts WHERE guild_id = ?", (guild_id,))
 
-def write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    def _import(self, path: Path) -> None:
+        """Settings from the JSON file earlier versions kept, moved in once."""
+        if not path.is_file():
+            return
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+            for guild, d in raw.get("guilds", {}).items():
+                if int(guild) not in self.guilds:
+                    self.set(int(guild), GuildDigest(int(d["channel_id"]), d["weekday"], d["time"], d["timezone"],
+                                                     d["language"], _time(d.get("last_slot")), _time(d.get("cutoff"))))
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            log.error("digest settings in %s are unreadable (%s); set the digest again with /digest-channel",
+                      path, exc)
+        os.replace(path, path.with_suffix(".json.imported"))

@@ -214,24 +214,27 @@ def _show(answer, as_json: bool) -> int:
 
 
 def cmd_answer(args, config: Config) -> int:
+    import asyncio
+
     from rag.answers import AnswerError
 
     kb = open_kb(config)
     engine = _answerer(config, kb)
     lang = getattr(args, "lang", None)
+    if args.command == "ask":
+        run = engine.ask(" ".join(args.question))
+    elif args.command == "summarize":
+        run = engine.summarize(" ".join(args.target), language=lang)
+    elif args.command == "compare":
+        run = engine.compare(args.ids, language=lang or "zh")
+    elif args.command == "recommend":
+        run = engine.recommend(" ".join(args.target), k=args.k, language=lang)
+    else:
+        since = dt.datetime.combine(args.since, dt.time(), dt.timezone.utc) if args.since else \
+            dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=7)
+        run = engine.digest(since, language=lang or "zh")
     try:
-        if args.command == "ask":
-            answer = engine.ask(" ".join(args.question))
-        elif args.command == "summarize":
-            answer = engine.summarize(" ".join(args.target), language=lang)
-        elif args.command == "compare":
-            answer = engine.compare(args.ids, language=lang or "zh")
-        elif args.command == "recommend":
-            answer = engine.recommend(" ".join(args.target), k=args.k, language=lang)
-        else:
-            since = dt.datetime.combine(args.since, dt.time(), dt.timezone.utc) if args.since else \
-                dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=7)
-            answer = engine.digest(since, language=lang or "zh")
+        answer = asyncio.run(run)
     except AnswerError as exc:
         if exc.code == "unknown_id":
             print(f"paperbot: {exc}", file=sys.stderr)
@@ -288,7 +291,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     def answering(name, help_text):
         p = with_json(command(name, cmd_answer, help_text))
-        p.add_argument("--lang", choices=["en", "zh"], help="answer language (default: the question's)")
+        p.add_argument("--lang", choices=["en", "zh", "zh-CN"],
+                       help="answer language: en, zh (Traditional) or zh-CN (Simplified); default: the question's")
         return p
 
     answering("ask", "a cited answer from the papers").add_argument("question", nargs="+")

@@ -1,37 +1,46 @@
 """The answer operations: ask, summarize, compare, recommend, digest.
 
 Each returns an `Answer` (text with [n] markers, the cited papers, the other sources,
-the mode, the model). With an LLM the text is written by the model from delimited
-sources and then checked; without one, or when the model fails, an extractive
-offline answer with the same citation format is returned, clearly labelled.
+the mode, the model). With a model the text is written by it from delimited sources
+and then checked; without one, or when the model fails, an extractive offline answer
+with the same citation format is returned, clearly labelled.
+
+The operations are coroutines: the model call is awaited (many answers wait on the
+network together), while retrieval and the offline writers, which are CPU work, run
+in a small thread pool of our own, never in the event loop's default executor.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import functools
 import logging
+import os
 import re
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from rag import glossary
 from rag.citations import Citation, check_citations
 from rag.ids import InvalidArxivId, parse_arxiv_id
 from rag.knowledge import KnowledgeBase
-from rag.language import EN, ZH, detect_language
+from rag.language import EN, ZH, answer_language, base_language, detect_language, localise, visible_text
 from rag.lexical import tokenize
-from rag.llm import explain_failure
+from rag.llm import ChatModel, OnQueue, explain_failure
+from rag.outages import MODEL, STORE, tracker
 from rag.papers import Paper
-from rag.prompts import build_messages
+from rag.prompts import build_messages, echoes_prompt
 from rag.retrieval import Hit, HybridRetriever
-from rag.store import SearchFilter
+from rag.store import SearchFilter, StoreUnavailable
 from rag.topics import resolve_topics
 
 log = logging.getLogger(__name__)
 
 LLM, OFFLINE = "llm", "offline"
 WEAK_SOURCE = 0.3  # a source scoring under this fraction of the best one is left out
-OnText = Callable[[str], None]
+OnText = Callable[[str], object]
 
 
 class AnswerError(ValueError):
@@ -67,6 +76,12 @@ class Answer:
             "items": self.items,
         }
 
+    @classmethod
+    def from_dict(cls, data: dict) -> "Answer":
+        cite = lambda rows: [Citation(**{k: c[k] for k in ("n", "arxiv_id", "title", "url")}) for c in rows]  # noqa: E731
+        return cls(data["operation"], data["text"], cite(data["citations"]), cite(data["sources"]), data["mode"],
+                   data["model"], data["language"], data.get("notice", ""), data.get("items", []))
+
 
 OFFLINE_LABEL = {
     EN: "Offline mode: no language model is configured, so these are extracts from the paper summaries.",
@@ -76,44 +91,145 @@ FALLBACK_LABEL = {
     EN: "The language model failed ({reason}); here are extracts from the paper summaries instead.",
     ZH: "語言模型無法回應（{reason}）；以下改為摘錄論文摘要。",
 }
+CUT_OFF_LABEL = {
+    EN: "The model stopped before finishing, so this answer may be incomplete.",
+    ZH: "模型在寫完之前就停止了，這個回答可能不完整。",
+}
+STORE_DOWN_LABEL = {
+    EN: "The paper store is unreachable right now, so these papers were found by word matching only; "
+        "/paper and /topics still work.",
+    ZH: "論文資料庫暫時無法連線，以下論文僅以關鍵字比對找到；/paper 與 /topics 仍可使用。",
+}
 NOTHING_FOUND = {
     EN: "I found no paper in the list about that. Try other words, or `/topics` to see what the list covers.",
     ZH: "清單中沒有找到與此相關的論文。請換個說法，或用 `/topics` 查看清單涵蓋的主題。",
 }
+# Why a model's answer was not shown, as the reason in FALLBACK_LABEL.
+_REJECTED = {
+    "echo": {EN: "it repeated its instructions instead of answering", ZH: "它重複了指示而沒有回答"},
+    "empty": {EN: "its answer was empty", ZH: "它的回答是空的"},
+    "uncited": {EN: "its answer cited no source", ZH: "它的回答沒有引用任何來源"},
+}
+
+
+def _label(table: dict, language: str, **params) -> str:
+    return localise(table[base_language(language)].format(**params), language)
+
+
+@dataclass
+class _Plan:
+    """What an operation hands to the model, or writes itself when there is none."""
+
+    operation: str
+    papers: list[Paper]
+    language: str
+    offline: Callable[[], str]
+    question: str = ""
+    history: list = field(default_factory=list)
+    renumber: bool = True
+    notices: list[str] = field(default_factory=list)
+    task: dict = field(default_factory=dict)
 
 
 class Answerer:
-    def __init__(self, kb: KnowledgeBase, llm=None, *, top_k: int = 5, max_question_chars: int = 2000):
+    def __init__(self, kb: KnowledgeBase, llm: ChatModel | None = None, *, top_k: int = 5,
+                 max_question_chars: int = 2000, workers: int | None = None):
         self.kb, self.llm = kb, llm
         self.top_k, self.max_question_chars = top_k, max_question_chars
+        # CPU work (embedding the query, BM25, jieba) gets its own small pool, sized to
+        # the cores: the event loop's default executor is shared with everything else.
+        self.pool = ThreadPoolExecutor(max_workers=workers or min(4, os.cpu_count() or 2),
+                                       thread_name_prefix="paperbot-cpu")
 
     @property
     def model(self) -> str | None:
         return getattr(self.llm, "model", None)
 
+    async def offload(self, fn, *args, **kwargs):
+        """CPU work (search, tokenising, loading indexes) in the pool, off the event loop."""
+        return await asyncio.get_running_loop().run_in_executor(self.pool, functools.partial(fn, *args, **kwargs))
+
     # -- operations ---------------------------------------------------------------
-    def ask(self, question: str, history: list[tuple[str, str]] = (), on_text: OnText | None = None) -> Answer:
+    async def ask(self, question: str, history: list[tuple[str, str]] = (), on_text: OnText | None = None,
+                  on_queue: OnQueue | None = None) -> Answer:
         question = self._question(question)
-        language = detect_language(question)
+        plan = await self.offload(self._plan_ask, question, list(history))
+        return await self._compose(plan, on_text, on_queue)
+
+    async def summarize(self, target: str, language: str | None = None, on_text: OnText | None = None,
+                        on_queue: OnQueue | None = None) -> Answer:
+        plan = await self.offload(self._plan_summarize, self._question(target), language)
+        return await self._compose(plan, on_text, on_queue)
+
+    async def compare(self, ids: list[str], language: str = ZH, on_text: OnText | None = None,
+                      on_queue: OnQueue | None = None) -> Answer:
+        plan = await self.offload(self._plan_compare, ids, language)
+        answer = await self._compose(plan, on_text, on_queue)
+        answer.items = plan.task.pop("items")
+        return answer
+
+    async def recommend(self, target: str, k: int = 5, language: str | None = None, on_text: OnText | None = None,
+                        on_queue: OnQueue | None = None) -> Answer:
+        plan = await self.offload(self._plan_recommend, self._question(target), k, language)
+        if not plan.papers:
+            return self._empty("recommend", plan.language, plan.notices)
+        answer = await self._compose(plan, on_text, on_queue)
+        answer.items = plan.task.pop("items")
+        return answer
+
+    async def digest(self, since: dt.datetime, until: dt.datetime | None = None, language: str = ZH,
+                     on_text: OnText | None = None, on_queue: OnQueue | None = None) -> Answer:
+        until = until or dt.datetime.now(dt.timezone.utc)
+        papers = sorted((p for p in self.kb.catalog.values() if p.added_at and since < p.added_at <= until),
+                        key=lambda p: (p.date, p.arxiv_id), reverse=True)
+        if not papers:
+            text = {EN: f"No new papers since {since.date().isoformat()}.",
+                    ZH: f"自 {since.date().isoformat()} 以來沒有新論文。"}[base_language(language)]
+            return Answer("digest", localise(text, language), [], [], OFFLINE, None, language)
+        groups: dict[str, list[Paper]] = {}
+        for paper in papers:  # each paper once, under its first topic
+            groups.setdefault(paper.topics[0] if paper.topics else "—", []).append(paper)
+        by_size = sorted(groups.items(), key=lambda g: -len(g[1]))
+        ordered = [p for _, ps in by_size for p in ps]
+        number = {p.arxiv_id: n for n, p in enumerate(ordered, 1)}
+        listing = "\n\n".join(f"**{topic}**\n" + "\n".join(f"• [{number[p.arxiv_id]}] {p.title}" for p in ps)
+                               for topic, ps in by_size)
+
+        def overview_offline() -> str:
+            top = ", ".join(f"{t} ({len(ps)})" for t, ps in by_size[:3])
+            return {EN: f"{len(papers)} new papers in {len(groups)} topics; most on {top}.",
+                    ZH: f"本週新增 {len(papers)} 篇論文，涵蓋 {len(groups)} 個主題；最多的是 {top}。"}[base_language(language)]
+
+        period = f"between {since.date().isoformat()} and {until.date().isoformat()}"
+        plan = _Plan("digest", ordered, language, overview_offline, renumber=False, task={"period": period})
+        answer = await self._compose(plan, on_text, on_queue)
+        # The listing cites every paper, numbered as the sources were given to the model.
+        answer.text = f"{answer.text}\n\n{localise(listing, language)}"
+        answer.citations = [Citation(n, p.arxiv_id, p.title, p.url) for n, p in enumerate(ordered, 1)]
+        answer.sources = []
+        answer.items = [{"topic": t, "papers": [p.arxiv_id for p in ps]} for t, ps in groups.items()]
+        return answer
+
+    # -- plans: retrieval and the offline text, CPU work in the pool -------------------
+    def _plan_ask(self, question: str, history: list) -> _Plan:
+        language = answer_language(question)
         # A follow-up ("and the second one?") is retrieved together with the earlier question.
         query = " ".join([*(q for q, _ in history[-2:]), question])
-        hits = [h for h in HybridRetriever(self.kb, k=self.top_k).search(query) if h.relevant]
-        if not hits:
-            return self._empty("ask", language)
+        hits, notices = self._search(query, self.top_k, language)
+        hits = [h for h in hits if h.relevant]
         # Sources far behind the best match only dilute the answer (and its citations).
-        hits = [h for h in hits if h.score >= WEAK_SOURCE * hits[0].score]
+        hits = [h for h in hits if h.score >= WEAK_SOURCE * hits[0].score] if hits else []
         papers = [h.paper for h in hits]
-        return self._compose("ask", papers, language, lambda: self._extracts(papers, question, language),
-                             on_text, question=question, history=list(history))
+        return _Plan("ask", papers, language, lambda: self._extracts(papers, question, language),
+                     question=question, history=history, notices=notices)
 
-    def summarize(self, target: str, language: str | None = None, on_text: OnText | None = None) -> Answer:
-        target = self._question(target)
+    def _plan_summarize(self, target: str, language: str | None) -> _Plan:
         paper = self._maybe_paper(target)
         if paper:
             language = language or ZH
             papers, what = [paper], "the paper"
         else:
-            language = language or detect_language(target)
+            language = language or answer_language(target)
             topics = resolve_topics(target, [t for t, _ in self.kb.topics()])
             if not topics:
                 raise AnswerError("unknown_topic", f"No paper ID or topic matches {target!r}; see `paperbot topics`.",
@@ -121,10 +237,9 @@ class Answerer:
             flt = SearchFilter(topics=topics)
             papers = sorted((p for p in self.kb.catalog.values() if flt.admits(p)), key=lambda p: p.date, reverse=True)
             what = f"the {len(papers)} papers on the topic {', '.join(topics)}"
-        return self._compose("summarize", papers, language, lambda: self._summaries(papers, language),
-                             on_text, what=what)
+        return _Plan("summarize", papers, language, lambda: self._summaries(papers, language), task={"what": what})
 
-    def compare(self, ids: list[str], language: str = ZH, on_text: OnText | None = None) -> Answer:
+    def _plan_compare(self, ids: list[str], language: str) -> _Plan:
         if not 2 <= len(ids) <= 4:
             raise AnswerError("compare_count", f"Compare takes 2 to 4 paper IDs; got {len(ids)}.", count=len(ids))
         normalised = [self._parse_id(i) for i in ids]
@@ -134,24 +249,19 @@ class Answerer:
         papers = [self._known(i) for i in normalised]
         items = [{"arxiv_id": p.arxiv_id, "title": p.title, "date": p.date.isoformat(), "topics": list(p.topics),
                   "summary": _first_sentences(p.summary, 2), "url": p.url} for p in papers]
-        answer = self._compose("compare", papers, language, lambda: self._side_by_side(papers, language),
-                               on_text, n=len(papers))
-        answer.items = items
-        return answer
+        return _Plan("compare", papers, language, lambda: self._side_by_side(papers, language),
+                     task={"n": len(papers), "items": items})
 
-    def recommend(self, target: str, k: int = 5, language: str | None = None, on_text: OnText | None = None) -> Answer:
-        target = self._question(target)
+    def _plan_recommend(self, target: str, k: int, language: str | None) -> _Plan:
         seed = self._maybe_paper(target)
         if seed:
             language = language or ZH
             query = " ".join([seed.title, seed.gloss, " ".join(seed.topics), *glossary.expand(seed.summary)])
         else:
-            language = language or detect_language(target)
+            language = language or answer_language(target)
             query = target
-        hits = [h for h in HybridRetriever(self.kb, k=k + 1).search(query)
-                if h.relevant and (seed is None or h.paper.arxiv_id != seed.arxiv_id)][:k]
-        if not hits:
-            return self._empty("recommend", language)
+        found, notices = self._search(query, k + 1, language)
+        hits = [h for h in found if h.relevant and (seed is None or h.paper.arxiv_id != seed.arxiv_id)][:k]
         papers = [h.paper for h in hits]
         reasons = [self._reason(h, seed, target, language) for h in hits]
         items = [{"arxiv_id": h.paper.arxiv_id, "title": h.paper.title, "url": h.paper.url, "reason": r,
@@ -161,93 +271,81 @@ class Answerer:
             return "\n".join(f"• **{p.title}** [{n}] — {r}" for n, (p, r) in enumerate(zip(papers, reasons), 1))
 
         interest = f"more papers like “{seed.title}”" if seed else target
-        answer = self._compose("recommend", papers, language, offline, on_text, question=interest)
-        answer.items = items
-        return answer
+        return _Plan("recommend", papers, language, offline, question=interest, notices=notices,
+                     task={"items": items})
 
-    def digest(self, since: dt.datetime, until: dt.datetime | None = None, language: str = ZH,
-               on_text: OnText | None = None) -> Answer:
-        until = until or dt.datetime.now(dt.timezone.utc)
-        papers = sorted((p for p in self.kb.catalog.values() if p.added_at and since < p.added_at <= until),
-                        key=lambda p: (p.date, p.arxiv_id), reverse=True)
-        if not papers:
-            text = {EN: f"No new papers since {since.date().isoformat()}.",
-                    ZH: f"自 {since.date().isoformat()} 以來沒有新論文。"}[language]
-            return Answer("digest", text, [], [], OFFLINE, None, language)
-        groups: dict[str, list[Paper]] = {}
-        for paper in papers:  # each paper once, under its first topic
-            groups.setdefault(paper.topics[0] if paper.topics else "—", []).append(paper)
-        ordered = [p for ps in sorted(groups.values(), key=len, reverse=True) for p in ps]
-        number = {p.arxiv_id: n for n, p in enumerate(ordered, 1)}
-        listing = "\n\n".join(
-            f"**{topic}**\n" + "\n".join(f"• [{number[p.arxiv_id]}] {p.title}" for p in ps)
-            for topic, ps in sorted(groups.items(), key=lambda g: -len(g[1]))
-        )
-
-        def overview_offline() -> str:
-            top = ", ".join(f"{t} ({len(ps)})" for t, ps in sorted(groups.items(), key=lambda g: -len(g[1]))[:3])
-            return {EN: f"{len(papers)} new papers in {len(groups)} topics; most on {top}.",
-                    ZH: f"本週新增 {len(papers)} 篇論文，涵蓋 {len(groups)} 個主題；最多的是 {top}。"}[language]
-
-        period = f"between {since.date().isoformat()} and {until.date().isoformat()}"
-        answer = self._compose("digest", ordered, language, overview_offline, on_text, renumber=False,
-                               period=period)
-        # The listing cites every paper, numbered as the sources were given to the model.
-        answer.text = f"{answer.text}\n\n{listing}"
-        answer.citations = [Citation(n, p.arxiv_id, p.title, p.url) for n, p in enumerate(ordered, 1)]
-        answer.sources = []
-        answer.items = [{"topic": t, "papers": [p.arxiv_id for p in ps]} for t, ps in groups.items()]
-        return answer
+    def _search(self, query: str, k: int, language: str) -> tuple[list[Hit], list[str]]:
+        """Hybrid search; while the Chroma server is down, word matching alone (the lexical
+        index and the catalog are in memory), with a notice that says so."""
+        try:
+            hits = self.kb.store._guard(lambda: HybridRetriever(self.kb, k=k).search(query))
+        except StoreUnavailable as exc:
+            tracker(STORE).failed(str(exc))
+            return HybridRetriever(self.kb, k=k, dense=False).search(query), [_label(STORE_DOWN_LABEL, language)]
+        tracker(STORE).ok()
+        return hits, []
 
     # -- composition --------------------------------------------------------------
-    def _compose(self, operation: str, papers: list[Paper], language: str, offline: Callable[[], str],
-                 on_text: OnText | None, question: str = "", history: list = (), renumber: bool = True,
-                 **task_args) -> Answer:
+    async def _compose(self, plan: _Plan, on_text: OnText | None, on_queue: OnQueue | None) -> Answer:
+        if not plan.papers:
+            return self._empty(plan.operation, plan.language, plan.notices)
         known = set(self.kb.catalog)
-        notice = OFFLINE_LABEL[language]
+        language, papers, renumber = plan.language, plan.papers, plan.renumber
+        notice = _label(OFFLINE_LABEL, language)
         if self.llm is not None:
-            messages = build_messages(operation, papers, language, question, history, **task_args)
+            messages = build_messages(plan.operation, papers, language, plan.question, plan.history, **plan.task)
+
+            def preview(text: str) -> None:  # provisional markers; nothing that recites the rules
+                if on_text is not None and not echoes_prompt(text):
+                    checked = check_citations(text, papers, known, renumber)[0]
+                    if checked:
+                        on_text(localise(checked, language))
+
             try:
-                raw = self._generate(messages, papers, known, on_text, renumber)
-                text, cited = check_citations(raw, papers, known, renumber)
-                if cited:
-                    return self._answer(operation, text, cited, papers, LLM, language, "")
-                notice = FALLBACK_LABEL[language].format(reason="its answer cited no source")
+                completion = await self.llm.complete(messages, on_text=preview, on_queue=on_queue)
+                tracker(MODEL).ok()
+                text, cited = await self.offload(check_citations, completion.text, papers, known, renumber)
+                rejected = ("echo" if echoes_prompt(completion.text) else "empty" if not completion.text.strip()
+                            else "uncited" if not cited else None)
+                if rejected is None:
+                    notes = [*plan.notices, _label(CUT_OFF_LABEL, language)] if completion.cut_off else plan.notices
+                    text = f"{text} …" if completion.cut_off else text
+                    return self._answer(plan, localise(text, language), cited, LLM, " ".join(notes))
+                log.warning("model answer for %s not shown: %s", plan.operation, _REJECTED[rejected][EN])
+                notice = _label(FALLBACK_LABEL, language, reason=_label(_REJECTED[rejected], language))
             except Exception as exc:  # the user still gets the sources
-                log.warning("LLM failed for %s: %s", operation, explain_failure(exc), exc_info=True)
-                notice = FALLBACK_LABEL[language].format(reason=explain_failure(exc))
-        text, cited = check_citations(offline(), papers, known, renumber)
-        return self._answer(operation, text, cited, papers, OFFLINE, language, notice)
+                self._model_failed(plan.operation, exc)
+                notice = _label(FALLBACK_LABEL, language, reason=localise(explain_failure(exc), language))
+        text, cited = await self.offload(lambda: check_citations(plan.offline(), papers, known, renumber))
+        return self._answer(plan, localise(text, language), cited, OFFLINE, " ".join([*plan.notices, notice]))
 
-    def _generate(self, messages, papers, known, on_text: OnText | None, renumber: bool) -> str:
-        if on_text is None:
-            return self.llm.chat(messages).message.content or ""
-        text, shown = "", ""
-        for chunk in self.llm.stream_chat(messages):
-            text = chunk.message.content or ""
-            checked = check_citations(text, papers, known, renumber)[0]
-            if checked and checked != shown:  # only what the user has not seen yet
-                shown = checked
-                on_text(checked)
-        return text
+    @staticmethod
+    def _model_failed(operation: str, exc: Exception) -> None:
+        import openai
 
-    def _answer(self, operation, text, cited, papers, mode, language, notice) -> Answer:
+        if isinstance(exc, openai.APIConnectionError) and not isinstance(exc, openai.APITimeoutError):
+            tracker(MODEL).failed(explain_failure(exc))  # once per outage, not per question
+        else:
+            log.warning("model failed for %s: %s", operation, explain_failure(exc))
+
+    def _answer(self, plan: _Plan, text: str, cited: list[Paper], mode: str, notice: str) -> Answer:
         citations = [Citation(n, p.arxiv_id, p.title, p.url) for n, p in enumerate(cited, 1)]
         cited_ids = {p.arxiv_id for p in cited}
-        others = [p for p in papers if p.arxiv_id not in cited_ids]
+        others = [p for p in plan.papers if p.arxiv_id not in cited_ids]
         sources = [Citation(len(citations) + n, p.arxiv_id, p.title, p.url) for n, p in enumerate(others, 1)]
-        return Answer(operation, text, citations, sources, mode, self.model if mode == LLM else None, language, notice)
+        return Answer(plan.operation, text, citations, sources, mode, self.model if mode == LLM else None,
+                      plan.language, notice)
 
-    def _empty(self, operation: str, language: str) -> Answer:
-        return Answer(operation, NOTHING_FOUND[language], [], [], LLM if self.llm else OFFLINE,
-                      self.model, language)
+    def _empty(self, operation: str, language: str, notices: list[str] = ()) -> Answer:
+        return Answer(operation, _label(NOTHING_FOUND, language), [], [], LLM if self.llm else OFFLINE,
+                      self.model, language, " ".join(notices))
 
     # -- offline writers ------------------------------------------------------------
     def _extracts(self, papers: list[Paper], question: str, language: str) -> str:
         wanted = set(tokenize(question + " " + " ".join(glossary.expand(question))))
         lines = [f"• **{p.title}** ({p.date.isoformat()}) — {_best_sentences(p.summary, wanted)} [{n}]"
                  for n, p in enumerate(papers, 1)]
-        intro = {EN: "The closest papers in the list:", ZH: "清單中最相關的論文："}[language]
+        intro = {EN: "The closest papers in the list:", ZH: "清單中最相關的論文："}[base_language(language)]
         return intro + "\n" + "\n".join(lines)
 
     def _summaries(self, papers: list[Paper], language: str) -> str:
@@ -258,7 +356,7 @@ class Answerer:
                          for n, p in enumerate(papers, 1))
 
     def _side_by_side(self, papers: list[Paper], language: str) -> str:
-        labels = {EN: ("Date", "Topics", "Summary"), ZH: ("日期", "主題", "摘要")}[language]
+        labels = {EN: ("Date", "Topics", "Summary"), ZH: ("日期", "主題", "摘要")}[base_language(language)]
         blocks = [
             f"**[{n}] {p.title}**\n{labels[0]}: {p.date.isoformat()} · {labels[1]}: {'、'.join(p.topics)}\n"
             f"{labels[2]}: {_first_sentences(p.summary, 3)} [{n}]"
@@ -266,28 +364,29 @@ class Answerer:
         ]
         shared = set(papers[0].topics).intersection(*(p.topics for p in papers[1:]))
         if shared:
-            blocks.append({EN: "Shared topics: ", ZH: "共同主題："}[language] + "、".join(sorted(shared)))
+            blocks.append({EN: "Shared topics: ", ZH: "共同主題："}[base_language(language)] + "、".join(sorted(shared)))
         return "\n\n".join(blocks)
 
     def _reason(self, hit: Hit, seed: Paper | None, target: str, language: str) -> str:
+        lang = base_language(language)
         shared = [t for t in hit.paper.topics if seed and t in seed.topics]
         if not seed:
             shared = [t for t in hit.paper.topics if any(t.casefold() in x.casefold() or x.casefold() in t.casefold()
                                                         for x in [target, *glossary.expand(target)])]
         parts = []
         if shared:
-            parts.append({EN: "shares topics ", ZH: "共同主題："}[language] + "、".join(shared))
+            parts.append({EN: "shares topics ", ZH: "共同主題："}[lang] + "、".join(shared))
         words = sorted(set(tokenize(target)) & set(tokenize(f"{hit.paper.title} {hit.paper.summary}")), key=len,
                        reverse=True)[:4] if not seed else []
         if words:
-            parts.append({EN: "mentions ", ZH: "提到 "}[language] + ", ".join(words))
+            parts.append({EN: "mentions ", ZH: "提到 "}[lang] + ", ".join(words))
         if hit.dense_similarity:
-            parts.append({EN: f"similarity {hit.dense_similarity:.2f}", ZH: f"相似度 {hit.dense_similarity:.2f}"}[language])
-        return "; ".join(parts) or {EN: "close in wording", ZH: "用詞相近"}[language]
+            parts.append({EN: f"similarity {hit.dense_similarity:.2f}", ZH: f"相似度 {hit.dense_similarity:.2f}"}[lang])
+        return "; ".join(parts) or {EN: "close in wording", ZH: "用詞相近"}[lang]
 
     # -- inputs -------------------------------------------------------------------
     def _question(self, text: str) -> str:
-        text = (text or "").strip()
+        text = visible_text(text)
         if not text:
             raise AnswerError("empty", "The question is empty; ask something about the papers.")
         if len(text) > self.max_question_chars:

@@ -55,6 +55,10 @@ class LLMSettings:
     temperature: float = 0.2
     max_tokens: int = 1024
     context_window: int = 16384
+    concurrency: int = 64  # model calls at once; later ones wait their turn (lower it for a local server)
+    system_role: str = "system"  # system | user: where the rules go, for chat templates without a system role
+
+    choices = {"system_role": ("system", "user")}
 
 
 @dataclass(frozen=True)
@@ -214,5 +218,7 @@ def _check(config: Config) -> None:
         raise ConfigError(f"digest.timezone: {config.digest.timezone!r} is not an IANA timezone like Asia/Taipei") from None
     if config.retrieval.top_k < 1:
         raise ConfigError("retrieval.top_k: must be at least 1")
+    if config.llm.concurrency < 1:
+        raise ConfigError("llm.concurrency: must be at least 1")
     if config.embedding.batch_size < 1:
         raise ConfigError("embedding.batch_size: must be at least 1")

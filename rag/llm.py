@@ -1,18 +1,35 @@
-"""The language model: LlamaIndex's OpenAILike over the real `openai` client.
+"""The language model: any OpenAI-compatible chat endpoint, through the `openai` client.
 
-Works with OpenAI itself or any OpenAI-compatible server (vLLM, llama.cpp, Ollama).
-Retries happen in one place, the openai client (exponential backoff on 429, 5xx,
-timeouts, honouring Retry-After); LlamaIndex's own retry layer is switched off so a
-failure costs max_retries attempts, not max_retries squared.
+Asynchronous end to end (`AsyncOpenAI`, streamed), so fifty questions wait on the
+network together instead of in a thread pool. `ModelGate` bounds how many model calls
+run at once and tells each waiting caller its place in the line.
+
+We talk to the client directly rather than through LlamaIndex's OpenAILike because we
+need what its wrapper hides: the finish reason (an answer cut off mid-sentence must
+say so), token usage inside streams, reasoning text kept apart from the answer, and
+one place that adapts to what a self-hosted server accepts. Retries happen in one
+place, the openai client (backoff on 429, 5xx, timeouts, honouring Retry-After).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+import collections
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 
-from rag.config import Config
+from llama_index.core.base.llms.types import ChatMessage
+
+from rag.config import Config, LLMSettings
+
+log = logging.getLogger(__name__)
 
 OPENAI_BASE = "https://api.openai.com/v1"
+
+OnText = Callable[[str], object]  # the answer so far (visible text only)
+OnQueue = Callable[[int], object]  # place in the line (1 = next), called while waiting
 
 
 class LLMUnavailable(RuntimeError):
@@ -20,35 +37,309 @@ class LLMUnavailable(RuntimeError):
 
 
 @dataclass(frozen=True)
-class LLMInfo:
-    model: str
-    base_url: str
+class Usage:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    estimated: bool = False  # the server reported none; counted locally
 
 
-def make_llm(config: Config):
-    """An LLM when a key or a base URL is configured; None means offline mode."""
+@dataclass(frozen=True)
+class Completion:
+    text: str  # the answer only: reasoning and <think> blocks removed
+    finish_reason: str | None  # "stop"; "length" or None when the model stopped early
+    usage: Usage
+    seconds: float
+
+    @property
+    def cut_off(self) -> bool:
+        """The model did not finish: out of tokens, or the stream just ended."""
+        return self.finish_reason not in ("stop", "eos", "end_turn")
+
+
+class ModelGate:
+    """At most `limit` model calls at once; the others wait in arrival order and are
+    told their place whenever it changes."""
+
+    def __init__(self, limit: int):
+        self.limit = max(1, limit)
+        self.running = 0
+        self._waiting: collections.deque[tuple[asyncio.Future, OnQueue | None]] = collections.deque()
+
+    @property
+    def waiting(self) -> int:
+        return len(self._waiting)
+
+    def slot(self, on_queue: OnQueue | None = None) -> "_Slot":
+        return _Slot(self, on_queue)
+
+    async def _acquire(self, on_queue: OnQueue | None) -> None:
+        if self.running < self.limit and not self._waiting:
+            self.running += 1
+            return
+        entry = (asyncio.get_running_loop().create_future(), on_queue)
+        self._waiting.append(entry)
+        _tell(on_queue, len(self._waiting))
+        try:
+            await entry[0]  # the releaser hands its slot over: `running` stays counted
+        except BaseException:
+            if entry in self._waiting:
+                self._waiting.remove(entry)
+                self._tell_positions()
+            elif entry[0].done() and not entry[0].cancelled():
+                self._release()  # handed a slot while being cancelled: pass it on
+            raise
+
+    def _release(self) -> None:
+        while self._waiting:
+            future, _ = self._waiting.popleft()
+            if not future.done():
+                future.set_result(None)
+                self._tell_positions()
+                return
+        self.running -= 1
+
+    def _tell_positions(self) -> None:
+        for place, (_, on_queue) in enumerate(self._waiting, 1):
+            _tell(on_queue, place)
+
+
+class _Slot:
+    def __init__(self, gate: ModelGate, on_queue: OnQueue | None):
+        self.gate, self.on_queue = gate, on_queue
+
+    async def __aenter__(self) -> None:
+        await self.gate._acquire(self.on_queue)
+
+    async def __aexit__(self, *exc) -> None:
+        self.gate._release()
+
+
+def _tell(callback: Callable | None, *args) -> None:
+    if callback is None:
+        return
+    try:
+        result = callback(*args)
+        if asyncio.iscoroutine(result):
+            asyncio.ensure_future(result)
+    except Exception:  # a progress display must never break the answer
+        log.exception("progress callback failed")
+
+
+class ThinkFilter:
+    """Removes <think>…</think> blocks from streamed text, even when a tag is split
+    across chunks; an unclosed block hides everything after it (it is reasoning)."""
+
+    OPEN, CLOSE = "<think>", "</think>"
+
+    def __init__(self):
+        self.visible, self._pending, self._inside = "", "", False
+
+    def feed(self, piece: str) -> str:
+        """Adds a chunk; returns the visible text so far."""
+        text = self._pending + piece
+        self._pending = ""
+        while text:
+            if not self._inside and (close := text.find(self.CLOSE)) >= 0 and \
+                    (text.find(self.OPEN) < 0 or close < text.find(self.OPEN)):
+                # A close without an open: the template opened the block in the prompt,
+                # so everything so far was reasoning.
+                self.visible, text = "", text[close + len(self.CLOSE):]
+                continue
+            tag = self.CLOSE if self._inside else self.OPEN
+            at = text.find(tag)
+            if at >= 0:
+                if not self._inside:
+                    self.visible += text[:at]
+                text, self._inside = text[at + len(tag):], not self._inside
+                continue
+            keep = _partial_suffix(text, tag)  # a tag may be cut at the chunk's end
+            if not self._inside:
+                self.visible += text[: len(text) - keep]
+            self._pending = text[len(text) - keep:] if keep else ""
+            break
+        return self.visible.lstrip()
+
+    def finish(self) -> str:
+        if not self._inside:
+            self.visible += self._pending
+        self._pending = ""
+        return self.visible.strip()
+
+
+def _partial_suffix(text: str, tag: str) -> int:
+    for n in range(min(len(tag) - 1, len(text)), 0, -1):
+        if text.endswith(tag[:n]):
+            return n
+    return 0
+
+
+def estimate_tokens(text: str) -> int:
+    """A rough count when the server reports none: a CJK character is about one token,
+    other text about four characters a token."""
+    cjk = sum(1 for c in text if "\u3400" <= c <= "\u9fff" or "\uf900" <= c <= "\ufaff")
+    return cjk + max(0, len(text) - cjk) // 4 + (1 if text else 0)
+
+
+@dataclass
+class _Quirks:
+    """What this server turned out not to accept, learnt once per process."""
+
+    token_param: str = "max_tokens"
+    temperature: bool = True
+    stream_usage: bool = True
+    system_role: bool = True
+    notes: list[str] = field(default_factory=list)
+
+
+class ChatModel:
+    """One OpenAI-compatible chat model behind a `ModelGate`."""
+
+    def __init__(self, settings: LLMSettings, api_key: str, base_url: str, gate: ModelGate | None = None):
+        import openai
+
+        self.settings = settings
+        self.model = settings.model
+        self.base_url = base_url
+        self.gate = gate or ModelGate(settings.concurrency)
+        common = dict(api_key=api_key or "unused", base_url=base_url, timeout=settings.timeout,
+                      max_retries=settings.max_retries)
+        self.client = openai.AsyncOpenAI(**common)
+        self.sync_client = openai.OpenAI(**common)  # for blocking callers (ingest in a worker thread)
+        self.quirks = _Quirks(system_role=settings.system_role == "system")
+
+    # -- the two ways to call it ------------------------------------------------------
+    async def complete(self, messages: list[ChatMessage], on_text: OnText | None = None,
+                       on_queue: OnQueue | None = None) -> Completion:
+        """The model's answer, streamed through `on_text` when given; waits its turn."""
+        async with self.gate.slot(on_queue):
+            started = time.monotonic()
+            if on_text is None:
+                response = await self._with_quirks(lambda **kw: self.client.chat.completions.create(**kw),
+                                                   messages, stream=False)
+                return _from_response(response, messages, time.monotonic() - started)
+            return await self._stream(messages, on_text, started)
+
+    def complete_sync(self, messages: list[ChatMessage]) -> Completion:
+        """Blocking, not streamed, outside the gate: for ingest's one-off calls."""
+        started = time.monotonic()
+        response = self._with_quirks_sync(messages)
+        return _from_response(response, messages, time.monotonic() - started)
+
+    # -- internals ----------------------------------------------------------------------
+    async def _stream(self, messages, on_text: OnText, started: float) -> Completion:
+        stream = await self._with_quirks(lambda **kw: self.client.chat.completions.create(**kw),
+                                         messages, stream=True)
+        think, finish, usage, shown = ThinkFilter(), None, None, ""
+        async with stream:
+            async for chunk in stream:
+                if getattr(chunk, "usage", None):
+                    usage = chunk.usage
+                for choice in chunk.choices or ():
+                    delta = choice.delta
+                    # Reasoning arrives in `reasoning_content` / `reasoning` on some servers:
+                    # never shown, never part of the answer.
+                    if delta is not None and delta.content:
+                        visible = think.feed(delta.content)
+                        if visible != shown:
+                            shown = visible
+                            _tell(on_text, visible)
+                    if choice.finish_reason:
+                        finish = choice.finish_reason
+        text = think.finish()
+        return Completion(text, finish, _usage(usage, messages, text), time.monotonic() - started)
+
+    def _params(self, messages: list[ChatMessage], stream: bool) -> dict:
+        q, s = self.quirks, self.settings
+        params: dict = {"model": self.model, "messages": _wire(messages, q.system_role),
+                        q.token_param: s.max_tokens}
+        if q.temperature:
+            params["temperature"] = s.temperature
+        if stream:
+            params["stream"] = True
+            if q.stream_usage:
+                params["stream_options"] = {"include_usage": True}
+        return params
+
+    async def _with_quirks(self, create: Callable[..., Awaitable], messages, stream: bool):
+        while True:  # ends: each retry gives up one more thing the server rejected
+            try:
+                return await create(**self._params(messages, stream))
+            except Exception as exc:
+                if not self._adapt(exc):
+                    raise
+
+    def _with_quirks_sync(self, messages):
+        while True:
+            try:
+                return self.sync_client.chat.completions.create(**self._params(messages, False))
+            except Exception as exc:
+                if not self._adapt(exc):
+                    raise
+
+    def _adapt(self, exc: Exception) -> bool:
+        """A 400/422 that names a parameter we can do without: drop or rename it once."""
+        import openai
+
+        if not isinstance(exc, openai.BadRequestError | openai.UnprocessableEntityError):
+            return False
+        said = str(exc).lower()
+        q = self.quirks
+        if q.token_param == "max_tokens" and "max_tokens" in said and "max_completion_tokens" in said:
+            q.token_param = "max_completion_tokens"
+        elif q.temperature and "temperature" in said:
+            q.temperature = False
+        elif q.stream_usage and ("stream_options" in said or "include_usage" in said):
+            q.stream_usage = False
+        elif q.system_role and "system" in said and ("role" in said or "template" in said):
+            q.system_role = False
+        else:
+            return False
+        log.warning("the model server rejected a request parameter; adapting (%s)", _describe(q))
+        return True
+
+
+def _describe(q: _Quirks) -> str:
+    return (f"{q.token_param}, temperature {'sent' if q.temperature else 'omitted'}, "
+            f"usage in streams {'asked' if q.stream_usage else 'not asked'}, "
+            f"rules {'as a system message' if q.system_role else 'in the first user turn'}")
+
+
+def _wire(messages: list[ChatMessage], system_role: bool) -> list[dict]:
+    """ChatMessages as the API wants them; without a system role, the rules go first in
+    the first user turn (some chat templates reject or drop a system message)."""
+    wire = [{"role": m.role.value, "content": m.content or ""} for m in messages]
+    if system_role or not wire or wire[0]["role"] != "system":
+        return wire
+    rules, rest = wire[0]["content"], wire[1:]
+    for message in rest:
+        if message["role"] == "user":
+            message["content"] = f"{rules}\n\n{message['content']}"
+            return rest
+    return [{"role": "user", "content": rules}, *rest]
+
+
+def _usage(reported, messages: list[ChatMessage], text: str) -> Usage:
+    if reported is not None and (reported.prompt_tokens or reported.completion_tokens):
+        return Usage(reported.prompt_tokens or 0, reported.completion_tokens or 0)
+    prompt = sum(estimate_tokens(m.content or "") for m in messages)
+    return Usage(prompt, estimate_tokens(text), estimated=True)
+
+
+def _from_response(response, messages, seconds: float) -> Completion:
+    choice = response.choices[0] if response.choices else None
+    raw = (choice.message.content if choice and choice.message else "") or ""
+    think = ThinkFilter()
+    think.feed(raw)
+    text = think.finish()
+    return Completion(text, choice.finish_reason if choice else None,
+                      _usage(getattr(response, "usage", None), messages, text), seconds)
+
+
+def make_llm(config: Config, gate: ModelGate | None = None) -> ChatModel | None:
+    """A model when a key or a base URL is configured; None means offline mode."""
     if not config.llm_enabled:
         return None
-    import openai
-    from llama_index.llms.openai_like import OpenAILike
-
-    base_url = config.llm_base_url or OPENAI_BASE
-    api_key = config.openai_api_key or "unused"  # local servers often need none
-    settings = config.llm
-    common = dict(api_key=api_key, base_url=base_url, timeout=settings.timeout, max_retries=settings.max_retries)
-    return OpenAILike(
-        model=settings.model,
-        api_base=base_url,
-        api_key=api_key,
-        is_chat_model=True,
-        context_window=settings.context_window,
-        max_tokens=settings.max_tokens,
-        temperature=settings.temperature,
-        timeout=settings.timeout,
-        max_retries=0,
-        openai_client=openai.OpenAI(**common),
-        async_openai_client=openai.AsyncOpenAI(**common),
-    )
+    return ChatModel(config.llm, config.openai_api_key, config.llm_base_url or OPENAI_BASE, gate)
 
 
 def explain_failure(exc: BaseException) -> str:

@@ -1,17 +1,29 @@
-"""Prompts. Sources and questions go in as delimited, escaped data; the rules live in
-the system message, which nothing from a user or a summary can change."""
+"""Prompts. Sources and questions go in as delimited data; the rules live in the system
+message, which nothing from a user or a summary can change.
+
+Only the delimiters need protecting: a `<source>` or `<question>` tag written inside a
+question or a summary is defused, and nothing else is escaped (escaping `'` as `&#x27;`
+taught models to copy the entity into their answers).
+"""
 
 from __future__ import annotations
 
-from html import escape
+import re
 
 from llama_index.core.base.llms.types import ChatMessage, MessageRole
 from llama_index.core.prompts import PromptTemplate
 
-from rag.language import ZH
+from rag.language import EN, ZH, ZH_CN
 from rag.papers import Paper
 
-LANGUAGE_NAMES = {ZH: "Traditional Chinese as used in Taiwan (繁體中文, zh-TW)", "en": "English"}
+PROMPT_VERSION = "3"  # bump when a template below changes: cached answers depend on it
+
+LANGUAGE_NAMES = {
+    ZH: "Traditional Chinese as used in Taiwan (繁體中文, zh-TW)",
+    ZH_CN: "Simplified Chinese as used in mainland China (简体中文, zh-CN)",
+    EN: "English",
+}
+ABSTRACT_CHARS = 1500  # an abstract longer than this is cut: the summary says the essentials
 
 SYSTEM = PromptTemplate(
     """You are paperbot, the assistant of a research group's curated list of AI papers.
@@ -43,15 +55,27 @@ TASKS = {
     ),
 }
 
+_DELIMITER = re.compile(r"<(\s*/?\s*)(sources?|question)\b", re.IGNORECASE)
+
+
+def defuse(text: str) -> str:
+    """Text that cannot open or close one of the prompt's delimiters."""
+    return _DELIMITER.sub(lambda m: "‹" + m[1] + m[2], text)
+
 
 def format_sources(papers: list[Paper]) -> str:
     blocks = []
     for n, p in enumerate(papers, 1):
-        gloss = f"\nEnglish gloss: {escape(p.gloss)}" if p.gloss else ""
-        blocks.append(
-            f'<source id="{n}" arxiv="{p.arxiv_id}" date="{p.date.isoformat()}" '
-            f'topics="{escape(", ".join(p.topics))}">\nTitle: {escape(p.title)}\n{escape(p.summary)}{gloss}\n</source>'
-        )
+        lines = [f"Title: {defuse(p.title)}", f"Topics: {defuse(', '.join(p.topics))}"]
+        if p.authors:
+            lines.append(f"Authors: {defuse(', '.join(p.authors[:8]))}" + (" et al." if len(p.authors) > 8 else ""))
+        lines.append(defuse(p.summary))
+        if p.gloss:
+            lines.append(f"English gloss: {defuse(p.gloss)}")
+        if p.abstract:
+            lines.append(f"English abstract: {defuse(p.abstract[:ABSTRACT_CHARS])}")
+        blocks.append(f'<source id="{n}" arxiv="{p.arxiv_id}" date="{p.date.isoformat()}">\n'
+                      + "\n".join(lines) + "\n</source>")
     return "<sources>\n" + "\n".join(blocks) + "\n</sources>"
 
 
@@ -66,10 +90,33 @@ def build_messages(
     """System rules, earlier turns (for follow-ups), then sources + task + question as data."""
     messages = [ChatMessage(role=MessageRole.SYSTEM, content=SYSTEM.format(language=LANGUAGE_NAMES[language]))]
     for asked, answered in history:
-        messages.append(ChatMessage(role=MessageRole.USER, content=f"<question>{escape(asked)}</question>"))
+        messages.append(ChatMessage(role=MessageRole.USER, content=f"<question>{defuse(asked)}</question>"))
         messages.append(ChatMessage(role=MessageRole.ASSISTANT, content=answered))
     parts = [format_sources(papers), TASKS[task].format(**task_args)]
     if question:
-        parts.append(f"<question>{escape(question)}</question>")
+        parts.append(f"<question>{defuse(question)}</question>")
     messages.append(ChatMessage(role=MessageRole.USER, content="\n\n".join(parts)))
     return messages
+
+
+# -- answers that repeat the prompt ----------------------------------------------------
+_WORDS = re.compile(r"[a-z0-9]+")
+_SHINGLE = 6  # words in a row that count as copied
+_ECHOED_SHINGLES = 3  # this many copied runs of the rules = the answer recites them
+_PROMPT_TAGS = re.compile(r"</?\s*(sources?|question)\b[^>]*>", re.IGNORECASE)
+
+
+def _shingles(text: str) -> set[tuple[str, ...]]:
+    words = _WORDS.findall(text.lower())
+    return {tuple(words[i : i + _SHINGLE]) for i in range(len(words) - _SHINGLE + 1)}
+
+
+_RULE_SHINGLES = _shingles(SYSTEM.get_template() + " " + " ".join(TASKS.values()))
+
+
+def echoes_prompt(text: str) -> bool:
+    """The answer recites the rules or the prompt's own markup instead of answering:
+    several six-word runs of the instructions, or the delimiter tags themselves."""
+    if _PROMPT_TAGS.search(text):
+        return True
+    return len(_shingles(text) & _RULE_SHINGLES) >= _ECHOED_SHINGLES

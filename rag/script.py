@@ -33,11 +33,13 @@ def to_simplified(text: str) -> str:
 def script_of(text: str) -> str | None:
     """Which script the Chinese in `text` is written in; None without Chinese.
 
-    A character counts when converting changes it one way only: 软 is Simplified, 軟
+    A character counts when converting it changes it one way only: 软 is Simplified, 軟
     Traditional, 的 both. A mix leans to whichever has more; a tie (or no telling
-    character at all) is Traditional, the list's own script."""
-    if not _CJK.search(text):
+    character at all) is Traditional, the list's own script. Characters are converted
+    one by one: phrase conversion (優化 → 最佳化) would shift the comparison."""
+    chars = set(_CJK.findall(text))
+    if not chars:
         return None
-    simplified = sum(a != b for a, b in zip(text, to_traditional(text)) if _CJK.match(a))
-    traditional = sum(a != b for a, b in zip(text, _converter("t2s").convert(text)) if _CJK.match(a))
+    simplified = sum(_converter("s2t").convert(c) != c for c in chars)
+    traditional = sum(_converter("t2s").convert(c) != c for c in chars)
     return SIMPLIFIED if simplified > traditional else TRADITIONAL

@@ -48,13 +48,13 @@ async def test_reload_reports_added_updated_and_skipped_rows(discord_server, fre
 async def test_digest_channel_sets_checks_and_stops_the_digest(discord_server, seeded_kb, tmp_path):
     server = discord_server
     config = bot_config(tmp_path, server)
-    state = config.state_dir / "digest.json"
     async with running_bot(config, seeded_kb) as bot:
+        state = bot.get_cog("Digest").state
         assert await run(server, "digest-channel", {"channel": "digest", "time": "25:00"}) == \
-            "“25:00” is not a time of day like 09:00 (24-hour)."
+            "`25:00` is not a time of day like 09:00 (24-hour)."
         assert await run(server, "digest-channel", {"channel": "digest", "timezone": "Mars/Olympus"}) == \
-            "“Mars/Olympus” is not a timezone like Asia/Taipei."
-        assert not state.exists()
+            "`Mars/Olympus` is not a timezone like Asia/Taipei."
+        assert state.guilds == {}
 
         timezones = await server.send_autocomplete("digest-channel", "timezone", "taipei", user="admin")
         assert timezones == [{"name": "Asia/Taipei", "value": "Asia/Taipei"}]
@@ -62,8 +62,8 @@ async def test_digest_channel_sets_checks_and_stops_the_digest(discord_server, s
         note = await run(server, "digest-channel", {"channel": "digest", "weekday": "friday", "time": "8:30",
                                                     "timezone": "Asia/Taipei"}, locale="zh-TW")
         assert note.startswith(f"每週論文摘要將於每週五 08:30（Asia/Taipei）發佈到 <#{server.channels['digest']}>。")
-        (saved,) = json.loads(state.read_text())["guilds"].values()
-        assert (saved["channel_id"], saved["weekday"], saved["time"], saved["language"]) == (
+        (saved,) = state.guilds.values()
+        assert (saved.channel_id, saved.weekday, saved.time, saved.language) == (
             server.channels["digest"], "friday", "08:30", "zh")
 
         read_only = server.add_channel("announcements", bot_can_send=False)
@@ -72,5 +72,5 @@ async def test_digest_channel_sets_checks_and_stops_the_digest(discord_server, s
             f"I can't post in <#{read_only}>: I need View Channel, Send Messages and Embed Links there.")
 
         assert await run(server, "digest-channel") == "The weekly digest is off for this server."
-        assert json.loads(state.read_text())["guilds"] == {}
+        assert state.guilds == {}
     assert not server.limit_violations

@@ -58,9 +58,10 @@ def public_embeds(inter) -> list[dict]:
 
 
 async def private_note(inter) -> str:
-    """The user got an ephemeral note and the channel got nothing; returns its text."""
-    assert inter.callback.type == 5, "deferred at once"
-    # The public "thinking…" message is deleted first, then the note follows.
+    """The user got an ephemeral note and the channel got nothing; returns its text.
+    (Commands that defer delete their public "thinking…" message first, then the note
+    follows; instant ones like /paper answer privately at once.)"""
+    assert inter.callback.type in (4, 5), "answered within Discord's 3 seconds"
     note = await inter.wait_for(lambda i: i.final_message() and i.final_message().ephemeral and i.final_message())
     assert [m for m in inter.messages() if not m.ephemeral] == []
     return note.content
@@ -114,7 +115,7 @@ async def test_it_logs_in_and_syncs_every_command_with_zh_tw_localisations(serve
 # -- /paper -------------------------------------------------------------------------------
 async def test_paper_shows_link_date_and_topics(server, bot):
     inter = await run(server, "paper", {"id": "arXiv:2405.14831v2"})
-    assert inter.callback.type == 5 and not inter.ephemeral
+    assert inter.callback.type == 4 and not inter.ephemeral  # answered at once, no "thinking…"
     (embed,) = public_embeds(inter)
     assert embed["title"].startswith("HippoRAG") and embed["url"] == "https://arxiv.org/abs/2405.14831"
     fields = {f["name"]: f["value"] for f in embed["fields"]}
@@ -130,7 +131,12 @@ async def test_an_unknown_paper_gets_suggestions_privately(server, bot):
 
 async def test_a_malformed_id_is_explained_privately(server, bot):
     note = await private_note(await run(server, "paper", {"id": "hippo rag"}))
-    assert note.startswith("“hippo rag” is not an arXiv ID. Valid forms: 2405.14831, 2405.14831v2")
+    assert note.startswith("`hippo rag` is not an arXiv ID. Valid forms: 2405.14831, 2405.14831v2")
+
+
+async def test_a_malformed_id_shaped_like_a_link_is_repeated_as_plain_text(server, bot):
+    note = await private_note(await run(server, "paper", {"id": "[totally 2405.14831](https://evil.example/x)"}))
+    assert note.startswith("`[totally 2405.14831](https://evil.example/x)` is not an arXiv ID.")
 
 
 async def test_paper_autocomplete_matches_ids_and_titles_within_25(server, bot):
@@ -158,6 +164,7 @@ async def test_ask_offline_cites_numbered_sources_that_match_the_markers(server,
 
 @pytest.mark.parametrize("question, expected", [
     ("   ", "Please write a question about the papers."),
+    ("\u200b\u200d\u2060\ufeff \u3164", "Please write a question about the papers."),  # invisible only
     ("x" * 2001, "Your question is 2001 characters long; the limit is 2000. Please shorten it."),
 ])
 async def test_an_empty_or_too_long_question_is_refused_privately(server, bot, question, expected):
@@ -189,7 +196,7 @@ async def test_compare_needs_two_to_four_papers(server, bot, papers, count):
 @pytest.mark.parametrize("papers, expected", [
     ("2405.14831 arXiv:2405.14831v2", "2405.14831 is given more than once; please list different papers."),
     ("2405.14831 2405.99999", "2405.99999 is not in the paper list."),
-    ("2405.14831 hippo", "“hippo” is not an arXiv ID. Valid forms: "),
+    ("2405.14831 hippo", "`hippo` is not an arXiv ID. Valid forms: "),
 ])
 async def test_compare_explains_repeated_unknown_and_malformed_ids(server, bot, papers, expected):
     assert (await private_note(await run(server, "compare", {"papers": papers}))).startswith(expected)
@@ -211,7 +218,7 @@ async def test_summarize_a_paper_and_a_topic(server, bot):
     embeds = public_embeds(await run(server, "summarize", {"target": "PEFT"}))
     assert len(source_links(embeds)) == 5  # every paper on the topic "PEFT 方法"
     note = await private_note(await run(server, "summarize", {"target": "underwater basket weaving"}))
-    assert note.startswith("No paper ID or topic matches “underwater basket weaving”.")
+    assert note.startswith("No paper ID or topic matches `underwater basket weaving`.")
 
 
 async def test_summarize_autocomplete_offers_topics_then_papers(server, bot):
@@ -254,7 +261,7 @@ async def test_admin_commands_are_refused_for_a_normal_member(server, bot, name,
     await inter.wait_settled()
     assert inter.callback.type == 4 and inter.ephemeral  # refused before any work
     assert inter.final_message().content == "Only members with the Manage Server permission can do this."
-    assert not (bot.config.state_dir / "digest.json").exists()
+    assert bot.get_cog("Digest").state.guilds == {}
 
 
 async def test_an_unexpected_error_is_private_and_logged_and_the_bot_keeps_running(server, bot, monkeypatch,

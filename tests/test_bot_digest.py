@@ -47,7 +47,11 @@ def linked_ids(messages) -> set[str]:
 
 
 def saved_state(config) -> dict:
-    return json.loads((config.state_dir / "digest.json").read_text())["guilds"]
+    """What the bot keeps on disk, read from a fresh connection to its store."""
+    from rag.db import Database
+
+    rows = Database(config.state_dir / "paperbot.sqlite").query("SELECT * FROM digests")
+    return {str(r["guild_id"]): dict(r) for r in rows}
 
 
 async def test_the_digest_posts_once_when_due_survives_a_restart_and_catches_up(setup):

@@ -1,5 +1,5 @@
 """When the digest is due (timezones, daylight saving, missed weeks) and how its state
-is kept (atomically, surviving a corrupt file)."""
+is kept (in paperbot's SQLite store, across restarts; moved in from older versions' JSON)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import datetime as dt
 import json
 
 from bot.schedule import due_slot, latest_slot, next_slot
-from bot.state import DigestState, GuildDigest, write_atomically
+from bot.state import DigestState, GuildDigest, PendingPost
+from rag.db import Database
 
 UTC = dt.timezone.utc
 
@@ -37,19 +38,41 @@ def test_due_once_per_slot_and_once_for_several_missed_slots():
     assert due_slot(at("2024-07-01T10:00"), *args, last_slot=at("2024-06-10T09:00")) == at("2024-07-01T09:00")
 
 
-def test_state_round_trips_and_is_replaced_atomically(tmp_path):
-    path = tmp_path / "state" / "digest.json"
-    state = DigestState(path)
+def test_state_survives_reopening_and_a_pending_post_is_finished_in_one_step(tmp_path):
+    path = tmp_path / "state" / "paperbot.sqlite"
+    state = DigestState(Database(path))
     state.set(7, GuildDigest(42, "monday", "09:00", "Asia/Taipei", "zh"))
-    state.advance(7, at("2024-06-10T01:00"), cutoff=at("2024-06-10T01:02"))
-    write_atomically(path, state.snapshot())
-    assert [p.name for p in path.parent.iterdir()] == ["digest.json"]  # no temporary file left
-    assert DigestState(path).guilds == state.guilds
+    slot = at("2024-06-10T01:00")
+    state.begin(7, PendingPost(slot, at("2024-06-03T01:00"), at("2024-06-10T01:02"), {"text": "x"},
+                               at("2024-06-10T01:02")))
+    reopened = DigestState(Database(path))  # as after a crash: the pending post is still there
+    assert reopened.pending(7).answer == {"text": "x"} and reopened.pending(7).slot == slot
+    reopened.finish(7, slot, cutoff=at("2024-06-10T01:02"))
+    again = DigestState(Database(path))
+    assert again.pending(7) is None
+    assert again.guilds[7].last_slot == slot and again.guilds[7].cutoff == at("2024-06-10T01:02")
 
 
-def test_an_unreadable_state_is_kept_aside_and_digests_are_off(tmp_path, caplog):
-    path = tmp_path / "digest.json"
-    path.write_text('{"guilds": {"7": {"channel_id": 42', encoding="utf-8")
-    assert DigestState(path).guilds == {}
-    assert not path.exists() and json.dumps(path.with_suffix(".unreadable").read_text())
-    assert "unreadable" in caplog.text
+def test_a_failed_post_keeps_the_cutoff_so_no_paper_is_skipped(tmp_path):
+    state = DigestState(Database(tmp_path / "paperbot.sqlite"))
+    state.set(7, GuildDigest(42, "monday", "09:00", "UTC", "en", cutoff=at("2024-06-03T09:00")))
+    state.finish(7, at("2024-06-10T09:00"), cutoff=None)
+    assert state.guilds[7].cutoff == at("2024-06-03T09:00")
+
+
+def test_settings_from_an_older_version_are_moved_in_once(tmp_path):
+    legacy = tmp_path / "digest.json"
+    legacy.write_text(json.dumps({"guilds": {"7": {
+        "channel_id": 42, "weekday": "friday", "time": "18:00", "timezone": "Asia/Taipei", "language": "zh",
+        "last_slot": "2024-06-07T10:00:00+00:00", "cutoff": "2024-06-07T10:00:05+00:00"}}}), encoding="utf-8")
+    state = DigestState(Database(tmp_path / "paperbot.sqlite"), legacy_json=legacy)
+    assert state.guilds[7] == GuildDigest(42, "friday", "18:00", "Asia/Taipei", "zh", at("2024-06-07T10:00"),
+                                          at("2024-06-07T10:00:05"))
+    assert not legacy.exists() and legacy.with_suffix(".json.imported").exists()
+
+
+def test_unreadable_old_settings_are_kept_aside_and_said(tmp_path, caplog):
+    legacy = tmp_path / "digest.json"
+    legacy.write_text('{"guilds": {"7": {"channel_id": 42', encoding="utf-8")
+    assert DigestState(Database(tmp_path / "paperbot.sqlite"), legacy_json=legacy).guilds == {}
+    assert legacy.with_suffix(".json.imported").exists() and "unreadable" in caplog.text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 import discord
@@ -21,6 +22,8 @@ class Admin(commands.Cog):
     def __init__(self, bot: PaperBot):
         self.bot = bot
         self._lock = asyncio.Lock()  # one ingest at a time
+        # An ingest can take minutes: it gets a thread of its own, not one answers need.
+        self._ingest = ThreadPoolExecutor(max_workers=1, thread_name_prefix="paperbot-ingest")
 
     @app_commands.command(name="reload", description="Admin: re-read the paper tables into the knowledge base")
     @app_commands.default_permissions(manage_guild=True)
@@ -34,7 +37,8 @@ class Admin(commands.Cog):
             text = t("reload.missing", language, paths=", ".join(missing))
         else:
             async with self._lock:
-                text = await asyncio.to_thread(self._reingest, language)
+                text = await asyncio.get_running_loop().run_in_executor(self._ingest, self._reingest, language)
+                await self.bot.relist()
         await interaction.edit_original_response(content=render.clip(text, render.CONTENT),
                                                  allowed_mentions=render.NO_MENTIONS)
 

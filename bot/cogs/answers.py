@@ -1,14 +1,14 @@
 """/ask, /summarize, /compare, /recommend: the answer operations, streamed into the reply.
 
-Each command defers at once (Discord's 3-second rule), runs the blocking operation in a
-worker thread and shows the text while the model writes it. Bad input comes back from
+Each command defers at once (Discord's 3-second rule), awaits the answer operation and
+shows its progress: the user's place in line for the model, then the text as it is written. Bad input comes back from
 `rag` as AnswerError and reaches the user through the bot's one error handler.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 import discord
@@ -19,6 +19,7 @@ from bot.choices import id_list_choices, target_choices
 from bot.cooldown import llm_cooldown
 from bot.i18n import language_for, t
 from bot.replies import answer_interaction
+from rag.answers import Answer
 
 if TYPE_CHECKING:
     from bot.app import PaperBot
@@ -29,12 +30,13 @@ class Answers(commands.Cog):
         self.bot = bot
 
     async def _answer(self, interaction: discord.Interaction, title: Callable[[str], str],
-                      run: Callable[[str, Callable[[str], None]], object]) -> None:
-        """Defer at once (Discord's 3-second rule), then stream `run(language, on_text)`
-        into the reply under `title(language)`, in the user's Discord language."""
+                      run: Callable[..., Awaitable[Answer]]) -> None:
+        """Defer at once (Discord's 3-second rule), then show `run(language, on_text, on_queue)`
+        live in the reply under `title(language)`, in the user's Discord language."""
         await interaction.response.defer(thinking=True)
         language = language_for(interaction.locale)
-        await answer_interaction(interaction, title(language), lambda on_text: run(language, on_text),
+        await answer_interaction(interaction, title(language), language,
+                                 lambda on_text, on_queue: run(language, on_text, on_queue),
                                  self.bot.config.discord.stream_edit_interval)
 
     @app_commands.command(name="ask", description="Ask a question about the papers; the answer cites its sources")
@@ -43,14 +45,15 @@ class Answers(commands.Cog):
     async def ask(self, interaction: discord.Interaction, question: str) -> None:
         # The answer follows the question's language, which rag detects itself.
         await self._answer(interaction, lambda _: question,
-                           lambda _, on_text: self.bot.answerer.ask(question, on_text=on_text))
+                           lambda _, on_text, on_queue: self.bot.answerer.ask(question, on_text=on_text,
+                                                                              on_queue=on_queue))
 
     @app_commands.command(name="summarize", description="Summarise one paper (arXiv ID) or every paper on a topic")
     @app_commands.describe(target="An arXiv ID or a topic")
     @llm_cooldown()
     async def summarize(self, interaction: discord.Interaction, target: str) -> None:
         await self._answer(interaction, lambda lang: t("title.summarize", lang, target=target),
-                           lambda lang, on_text: self.bot.answerer.summarize(target, lang, on_text=on_text))
+                           lambda lang, on_text, on_queue: self.bot.answerer.summarize(target, lang, on_text, on_queue))
 
     @app_commands.command(name="compare", description="Compare 2 to 4 papers side by side")
     @app_commands.describe(papers="2 to 4 arXiv IDs separated by spaces")
@@ -58,7 +61,7 @@ class Answers(commands.Cog):
     async def compare(self, interaction: discord.Interaction, papers: str) -> None:
         ids = [i for i in re.split(r"[\s,，、;]+", papers) if i]
         await self._answer(interaction, lambda lang: t("title.compare", lang, ids=" · ".join(ids)),
-                           lambda lang, on_text: self.bot.answerer.compare(ids, lang, on_text=on_text))
+                           lambda lang, on_text, on_queue: self.bot.answerer.compare(ids, lang, on_text, on_queue))
 
     @app_commands.command(name="recommend", description="Papers for an interest, or more papers like one (arXiv ID)")
     @app_commands.describe(interest="What you are interested in, or an arXiv ID", count="How many papers (1-10)")
@@ -66,13 +69,15 @@ class Answers(commands.Cog):
     async def recommend(self, interaction: discord.Interaction, interest: str,
                         count: app_commands.Range[int, 1, 10] = 5) -> None:
         await self._answer(interaction, lambda lang: t("title.recommend", lang, target=interest),
-                           lambda lang, on_text: self.bot.answerer.recommend(interest, count, lang, on_text=on_text))
+                           lambda lang, on_text, on_queue: self.bot.answerer.recommend(interest, count, lang, on_text,
+                                                                                       on_queue))
 
     @summarize.autocomplete("target")
     @recommend.autocomplete("interest")
     async def target_autocomplete(self, interaction: discord.Interaction, current: str):
-        return target_choices(self.bot.kb.papers(), self.bot.kb.topics(), current, language_for(interaction.locale))
+        papers, topics = self.bot.listing()
+        return target_choices(papers, topics, current, language_for(interaction.locale))
 
     @compare.autocomplete("papers")
     async def papers_autocomplete(self, interaction: discord.Interaction, current: str):
-        return id_list_choices(self.bot.kb.papers(), current)
+        return id_list_choices(self.bot.listing()[0], current)

@@ -16,16 +16,15 @@ from discord.ext import commands
 from bot.cooldown import OnCooldown
 from bot.errors import explain, user_message
 from bot.i18n import t
-from bot.render import NO_MENTIONS, clip
+from bot.render import NO_MENTIONS, thread_name
 from bot.replies import answer_in_channel
-from rag.language import detect_language
+from rag.language import answer_language, visible_text
 
 if TYPE_CHECKING:
     from bot.app import PaperBot
 
 HISTORY_MESSAGES = 50  # how far back a thread is read
 HISTORY_TURNS = 4  # earlier question/answer pairs handed to the model
-THREAD_NAME = 100
 
 
 class ChannelQuestions(commands.Cog):
@@ -36,7 +35,7 @@ class ChannelQuestions(commands.Cog):
     def _question(self, message: discord.Message) -> str:
         """The text without the bot's mention; other user mentions as readable @names."""
         names = {user.id: f"@{user.display_name}" for user in message.mentions if user.id != self.bot.user.id}
-        return re.sub(r"<@!?(\d+)>", lambda m: names.get(int(m[1]), ""), message.content).strip()
+        return visible_text(re.sub(r"<@!?(\d+)>", lambda m: names.get(int(m[1]), ""), message.content))
 
     def _mentions_me(self, message: discord.Message) -> bool:
         # Not `mentioned_in`: that is also true for @everyone, which must not summon the bot.
@@ -58,7 +57,7 @@ class ChannelQuestions(commands.Cog):
                 or (isinstance(channel, discord.TextChannel) and self._is_ask_channel(channel))):
             return
         question = self._question(message)
-        language = detect_language(question)
+        language = answer_language(question)
         if not question:
             await message.reply(t("ask.hint", language), mention_author=False, allowed_mentions=NO_MENTIONS)
             return
@@ -70,11 +69,12 @@ class ChannelQuestions(commands.Cog):
             history = await self._history(channel, message) if follow_up else []
             # A thread cannot hold another thread: a mention inside one is answered in place.
             if isinstance(channel, discord.TextChannel):
-                channel = await message.create_thread(name=clip(" ".join(question.split()), THREAD_NAME))
+                channel = await message.create_thread(name=thread_name(question))
             async with channel.typing():
                 await answer_in_channel(
-                    channel, question,
-                    lambda on_text: self.bot.answerer.ask(question, history=history, on_text=on_text),
+                    channel, question, language,
+                    lambda on_text, on_queue: self.bot.answerer.ask(question, history=history, on_text=on_text,
+                                                                    on_queue=on_queue),
                     self.bot.config.discord.stream_edit_interval)
         except Exception as exc:  # the bot keeps running; the asker learns what happened
             await channel.send(user_message(exc, language, f"question in #{channel}"), allowed_mentions=NO_MENTIONS)

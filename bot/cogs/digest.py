@@ -4,13 +4,20 @@ and the scheduler that posts it.
 The scheduler calls `tick(now)` every minute with the bot's clock; tests call it with
 theirs. For each guild it posts at most one digest per passed slot: papers added since
 the previous digest's cut-off (the first time: the previous 7 days). Several missed
-slots make one catch-up digest. The state is saved after each post, atomically.
+slots make one catch-up digest.
+
+Exactly once, whatever kills the bot: the digest is recorded as pending (with its
+words) before anything is sent; every message carries a marker in its footer and a
+nonce Discord enforces; the slot is marked done only after every page is in the
+channel. A restart finishes a pending digest: pages whose marker is already in the
+channel are not sent again, the others are.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
 import logging
 from typing import TYPE_CHECKING
 
@@ -24,8 +31,10 @@ from bot.cooldown import llm_cooldown
 from bot.i18n import WEEKDAY_NAMES, language_for, t
 from bot.render import NO_MENTIONS
 from bot.replies import answer_interaction
-from bot.state import DigestState, GuildDigest, write_atomically
-from rag.language import EN
+from bot.state import DigestState, GuildDigest, PendingPost
+from rag.answers import Answer
+from rag.db import open_db
+from rag.language import EN, base_language
 
 if TYPE_CHECKING:
     from bot.app import PaperBot
@@ -34,12 +43,24 @@ log = logging.getLogger(__name__)
 
 CHECK_EVERY = 60  # seconds between schedule checks
 POSTING = discord.Permissions(view_channel=True, send_messages=True, embed_links=True)
+HISTORY_LIMIT = 500  # messages read back after a restart, looking for pages already posted
+
+
+def marker(slot: dt.datetime, page: int, pages: int) -> str:
+    """Names one page of one digest, in its footer (readable, and how a restart finds it)."""
+    return f"digest {slot.astimezone(dt.timezone.utc):%Y-%m-%d %H:%M} UTC · {page}/{pages}"
+
+
+def nonce(guild_id: int, slot: dt.datetime, page: int) -> str:
+    """Discord returns the first message instead of posting again for a repeated nonce."""
+    return hashlib.sha1(f"{guild_id}:{slot.isoformat()}:{page}".encode()).hexdigest()[:25]
 
 
 class Digest(commands.Cog):
     def __init__(self, bot: PaperBot):
         self.bot = bot
-        self.state = DigestState(bot.config.state_dir / "digest.json")
+        state_dir = bot.config.state_dir
+        self.state = DigestState(open_db(state_dir), legacy_json=state_dir / "digest.json")
         self._lock = asyncio.Lock()  # one tick or settings change at a time: nothing posts twice
 
     async def cog_load(self) -> None:
@@ -61,42 +82,74 @@ class Digest(commands.Cog):
         await self.bot.wait_until_ready()
 
     async def tick(self, now: dt.datetime) -> list[int]:
-        """Post every digest due at `now`; returns the guilds that got a message."""
+        """Post every digest due at `now` (and finish any a crash interrupted); returns
+        the guilds that got a message."""
         async with self._lock:
-            await asyncio.to_thread(self.bot.kb.refresh)  # papers another process may have added
             posted = []
-            for guild_id, digest in list(self.state.guilds.items()):
-                slot = schedule.due_slot(now, digest.weekday, digest.time, digest.timezone, digest.last_slot)
+            for guild_id, digest in self.state.guilds.items():
+                pending = self.state.pending(guild_id)
+                slot = pending.slot if pending else schedule.due_slot(now, digest.weekday, digest.time,
+                                                                       digest.timezone, digest.last_slot)
                 if slot is None:
                     continue
                 try:
-                    if await self._post(digest, digest.cutoff or now - schedule.WEEK, now):
+                    if pending is None:
+                        since = digest.cutoff or now - schedule.WEEK
+                        answer = await self.bot.answerer.digest(since, now, digest.language)
+                        pending = PendingPost(slot, since, now, answer.to_dict(), now)
+                        self.state.begin(guild_id, pending)
+                    if await self._post(guild_id, digest, pending):
                         posted.append(guild_id)
+                    self.state.finish(guild_id, slot, cutoff=pending.until)
                 except (discord.NotFound, discord.Forbidden) as exc:  # retrying will not help
-                    log.error("digest for guild %s not posted to channel %s: %s; an admin must run "
-                              "/digest-channel again", guild_id, digest.channel_id, exc)
+                    log.error("digest for guild %s not posted to channel %s: %s; its papers wait for the next "
+                              "digest; an admin must run /digest-channel again", guild_id, digest.channel_id, exc)
+                    self.state.finish(guild_id, slot, cutoff=None)
+                except (discord.HTTPException, OSError) as exc:  # Discord trouble: the next check finishes it
+                    log.warning("digest for guild %s not posted yet (%s); retrying in %d s", guild_id, exc,
+                                CHECK_EVERY)
                 except Exception:
-                    log.exception("digest for guild %s failed; retrying at the next check", guild_id)
-                    continue
-                self.state.advance(guild_id, slot, cutoff=now)
-                await self._save()
+                    log.exception("digest for guild %s failed; retrying in %d s", guild_id, CHECK_EVERY)
             return posted
 
-    async def _post(self, digest: GuildDigest, since: dt.datetime, now: dt.datetime) -> bool:
-        answer = await asyncio.to_thread(self.bot.answerer.digest, since, now, digest.language)
+    async def _post(self, guild_id: int, digest: GuildDigest, pending: PendingPost) -> bool:
+        """Sends the pages of `pending` not yet in the channel; False when there is nothing to post."""
+        answer = Answer.from_dict(pending.answer)
+        note = self.bot.config.digest.empty_note
+        if not answer.citations and not note:
+            return False
         channel = self.bot.get_channel(digest.channel_id) or await self.bot.fetch_channel(digest.channel_id)
         if answer.citations:
-            title = t("digest.title", digest.language, since=since.date().isoformat(), until=now.date().isoformat())
-            for page in render.answer_pages(answer, title):
-                await channel.send(embeds=page, allowed_mentions=NO_MENTIONS)
-            return True
-        if note := self.bot.config.digest.empty_note:  # a week without new papers
-            await channel.send(render.clip(note, render.CONTENT), allowed_mentions=NO_MENTIONS)
-            return True
-        return False
+            title = t("digest.title", digest.language, since=pending.since.date().isoformat(),
+                      until=pending.until.date().isoformat())
+            pages = render.answer_pages(answer, title)
+            marks = [marker(pending.slot, n, len(pages)) for n in range(1, len(pages) + 1)]
+            for page, mark in zip(pages, marks):
+                render.add_footer(page, mark)
+        else:  # a week without new papers: the configured note, as written
+            pages, marks = [render.clip(note, render.CONTENT)], [None]
+        there = await self._already_posted(channel, pending, marks)
+        for number, (page, mark) in enumerate(zip(pages, marks), 1):
+            if (mark or page) in there:
+                continue
+            content, embeds = (page, []) if mark is None else (None, page)
+            await channel.send(content=content, embeds=embeds, nonce=nonce(guild_id, pending.slot, number),
+                               allowed_mentions=NO_MENTIONS)
+        return True
 
-    async def _save(self) -> None:
-        await asyncio.to_thread(write_atomically, self.state.path, self.state.snapshot())
+    async def _already_posted(self, channel, pending: PendingPost, marks: list[str | None]) -> set[str]:
+        """Markers (or, for the note, its text) of this digest's pages already in the
+        channel: only a digest a crash interrupted can have any."""
+        found: set[str] = set()
+        after = discord.Object(discord.utils.time_snowflake(pending.started - dt.timedelta(minutes=1)))
+        async for message in channel.history(limit=HISTORY_LIMIT, after=after):
+            if message.author.id != self.bot.user.id:
+                continue
+            footers = {e.footer.text for e in message.embeds if e.footer and e.footer.text}
+            found |= {m for m in marks if m and any(f.endswith(m) for f in footers)}
+            if message.content:
+                found.add(message.content)
+        return found
 
     # -- commands -------------------------------------------------------------------
     @app_commands.command(name="digest", description="Preview the digest of recently added papers")
@@ -108,8 +161,8 @@ class Digest(commands.Cog):
         now = self.bot.clock()
         since = now - dt.timedelta(days=days)
         await answer_interaction(
-            interaction, t("digest.preview_title", language, since=since.date().isoformat()),
-            lambda on_text: self.bot.answerer.digest(since, now, language, on_text=on_text),
+            interaction, t("digest.preview_title", language, since=since.date().isoformat()), language,
+            lambda on_text, on_queue: self.bot.answerer.digest(since, now, language, on_text, on_queue),
             self.bot.config.discord.stream_edit_interval)
 
     @app_commands.command(name="digest-channel", description="Admin: where and when the weekly digest is posted")
@@ -140,18 +193,17 @@ class Digest(commands.Cog):
         if channel is None:
             async with self._lock:
                 self.state.set(guild.id, None)
-                await self._save()
             return t("digest.off", language)
         defaults = self.bot.config.digest
         weekday, at, zone = weekday or defaults.weekday, at or defaults.time, zone or defaults.timezone
         try:
             at = schedule.parse_time(at).strftime("%H:%M")
         except ValueError:
-            return t("digest.bad_time", language, time=render.clip(at, 40))
+            return t("digest.bad_time", language, time=render.literal(at, 40))
         try:
             schedule.parse_timezone(zone)
         except ValueError:
-            return t("digest.bad_timezone", language, timezone=render.clip(zone, 60))
+            return t("digest.bad_timezone", language, timezone=render.literal(zone, 60))
         if not channel.permissions_for(guild.me).is_superset(POSTING):
             return t("digest.cannot_post", language, channel=channel.mention)
         now = self.bot.clock()
@@ -161,7 +213,6 @@ class Digest(commands.Cog):
             self.state.set(guild.id, GuildDigest(channel.id, weekday, at, zone, language,
                                                  last_slot=schedule.latest_slot(now, weekday, at, zone),
                                                  cutoff=previous.cutoff if previous else None))
-            await self._save()
         return t("digest.set", language, channel=channel.mention,
-                 weekday=WEEKDAY_NAMES[language][schedule.WEEKDAYS.index(weekday)], time=at, timezone=zone,
+                 weekday=WEEKDAY_NAMES[base_language(language)][schedule.WEEKDAYS.index(weekday)], time=at, timezone=zone,
                  next=discord.utils.format_dt(schedule.next_slot(now, weekday, at, zone), "F"))

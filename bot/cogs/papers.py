@@ -1,8 +1,8 @@
-"""/paper and /topics: lookups in the catalog, no language model."""
+"""/paper and /topics: lookups in the in-memory catalog, no language model and no
+Chroma, answered on the event loop at once (never behind a queue the model path fills)."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING
 
 import discord
@@ -27,22 +27,20 @@ class Papers(commands.Cog):
     @app_commands.rename(arxiv_id="id")
     @app_commands.describe(arxiv_id="arXiv ID or URL, e.g. 2405.14831")
     async def paper(self, interaction: discord.Interaction, arxiv_id: str) -> None:
-        await interaction.response.defer(thinking=True)
         language = language_for(interaction.locale)
-        paper = await asyncio.to_thread(self.bot.kb.get, arxiv_id)  # InvalidArxivId -> the error handler
+        paper = self.bot.kb.get(arxiv_id)  # InvalidArxivId -> the error handler
         if paper is None:
-            suggestions = await asyncio.to_thread(self.bot.kb.suggest, arxiv_id)
+            suggestions = await self.bot.answerer.offload(self.bot.kb.suggest, arxiv_id)
             await send_private(interaction, render.not_found_text(parse_arxiv_id(arxiv_id), suggestions, language))
             return
-        await interaction.edit_original_response(embed=render.paper_embed(paper, language),
-                                                 allowed_mentions=render.NO_MENTIONS)
+        await interaction.response.send_message(embed=render.paper_embed(paper, language),
+                                                allowed_mentions=render.NO_MENTIONS)
 
     @paper.autocomplete("arxiv_id")
     async def paper_autocomplete(self, interaction: discord.Interaction, current: str):
-        return paper_choices(self.bot.kb.papers(), current)
+        return paper_choices(self.bot.listing()[0], current)
 
     @app_commands.command(name="topics", description="Every topic in the list, with its number of papers")
     async def topics(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer(thinking=True)
-        topics = await asyncio.to_thread(self.bot.kb.topics)
-        await send_pages(interaction, render.topics_pages(topics, language_for(interaction.locale)))
+        await send_pages(interaction, render.topics_pages(self.bot.listing()[1], language_for(interaction.locale)))
