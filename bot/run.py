@@ -23,6 +23,7 @@ from bot.app import PaperBot
 from rag.answers import Answerer
 from rag.config import Config, DiscordSettings
 from rag.knowledge import KnowledgeBase
+from rag.logs import mask
 
 BAD_INPUT, UNAVAILABLE = 2, 3
 MISSING_TOKEN = ("DISCORD_TOKEN is not set: copy your bot's token from the Discord Developer Portal "
@@ -82,5 +83,5 @@ def main(config: Config, open_engine: Callable[[], tuple[KnowledgeBase, Answerer
 
 
 def _fail(message: str, code: int) -> int:
-    print(f"paperbot: {message}", file=sys.stderr)
+    print(f"paperbot: {mask(message)}", file=sys.stderr)
     return code

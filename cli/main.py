@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import logging
 import sys
 from pathlib import Path
 
@@ -310,17 +309,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    from rag.logs import configure_logging, mask
     from rag.store import StoreUnavailable
 
+    configure_logging(verbose=args.verbose)
     try:
         config = load_config(args.config)
+        configure_logging(config.urls, verbose=args.verbose)  # now it knows the URLs that may hold keys
         return args.handler(args, config)
     except (ConfigError, UsageError) as exc:
-        print(f"paperbot: {exc}", file=sys.stderr)
+        print(f"paperbot: {mask(exc)}", file=sys.stderr)
         return BAD_INPUT
     except (StoreUnavailable, ServiceError) as exc:
-        print(f"paperbot: {exc}", file=sys.stderr)
+        print(f"paperbot: {mask(exc)}", file=sys.stderr)
         return UNAVAILABLE
     except KeyboardInterrupt:
         return 130

@@ -115,6 +115,11 @@ class Config:
     def discord_token(self) -> str:
         return os.environ.get("DISCORD_TOKEN", "")
 
+    @property
+    def urls(self) -> list[str]:
+        """Every configured location: where a key or password could hide (logs mask them)."""
+        return [self.llm.api_base, self.embedding.api_base, self.discord.api_base, self.discord.gateway_url]
+
     def resolve(self, path: str) -> Path:
         p = Path(path).expanduser()
         return p if p.is_absolute() else self.base_dir / p

@@ -29,6 +29,7 @@ class Paper:
     abstract: str = ""  # the English abstract from arXiv (enrichment), when known
     authors: tuple[str, ...] = ()  # from arXiv (enrichment), when known
     added_at: dt.datetime | None = field(default=None, compare=False)  # set once stored
+    draft: bool = False  # summary is an English placeholder awaiting the Chinese one (see rag.inbox)
 
     def __post_init__(self):
         if not self.url:
@@ -38,6 +39,8 @@ class Paper:
     def content_hash(self) -> str:
         """Fingerprint of what the table says; a change means re-embedding."""
         payload = [self.arxiv_id, self.title, self.date.isoformat(), self.summary, list(self.topics), self.url]
+        if self.draft:  # only drafts carry it, so every other paper's fingerprint stays as it was
+            payload.append("draft")
         return hashlib.sha256(json.dumps(payload, ensure_ascii=False).encode()).hexdigest()[:16]
 
     def to_dict(self) -> dict:
@@ -74,6 +77,9 @@ _LINK = re.compile(r"^\[(?P<title>.+)\]\((?P<url>[^)\s]+)\)$", re.DOTALL)
 _ZH_DATE = re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日$")
 _NUM_DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
 _TOPIC_SPLIT = re.compile(r"\s*[，,、;；]\s*")
+# The inbox (rag.inbox) marks a row whose summary is still the English abstract; an HTML
+# comment, so rendered Markdown hides it and a reader deleting it accepts the summary as is.
+_DRAFT = re.compile(r"^<!--\s*draft\s*-->\s*", re.IGNORECASE)
 _SEPARATOR = re.compile(r"^\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?$")
 COLUMNS = 4
 
@@ -115,6 +121,9 @@ def parse_row(line: str) -> Paper:
         arxiv_id = parse_arxiv_id(link["url"])
     except InvalidArxivId:
         raise ValueError(f"link {link['url']!r} has no arXiv ID") from None
+    draft = _DRAFT.match(summary)
+    if draft:
+        summary = summary[draft.end():]
     if not summary:
         raise ValueError("summary is empty")
     return Paper(
@@ -123,6 +132,7 @@ def parse_row(line: str) -> Paper:
         date=parse_date(date_cell),
         summary=summary,
         topics=split_topics(topics_cell),
+        draft=draft is not None,
     )
 
 

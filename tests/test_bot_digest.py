@@ -4,8 +4,8 @@ nothing (or the configured note) in a week without new papers."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
-import json
 import re
 from dataclasses import replace
 
@@ -102,3 +102,76 @@ async def test_the_digest_posts_once_when_due_survives_a_restart_and_catches_up(
     assert digest_posts(server)[-1].content == "No new papers this week."
     assert not server.limit_violations
     assert all(not m.pinged_anyone for m in digest_posts(server))
+
+
+# -- exactly once, whatever fails -----------------------------------------------------------
+def due_now(bot, server, clock) -> None:
+    """A digest for the loopback guild whose slot is due at the clock's time, covering the
+    week before it."""
+    from bot.state import GuildDigest
+
+    now = clock()
+    state = bot.get_cog("Digest").state
+    state.set(server.guild_id, GuildDigest(server.channels["digest"], "wednesday", "12:00", "UTC", "en",
+                                           last_slot=now - dt.timedelta(days=7), cutoff=now - dt.timedelta(days=7)))
+
+
+def markers_in(server) -> list[str]:
+    return [e["footer"]["text"].rsplit(" · digest ", 1)[-1] for m in digest_posts(server) for e in m.embeds
+            if "digest " in e.get("footer", {}).get("text", "")]
+
+
+async def test_a_post_that_discord_stored_but_answered_500_is_not_posted_twice(setup):
+    server, config, kb, papers = setup
+    clock = Clock(at("2024-06-05T12:00"))
+    kb.ingest(papers, now=at("2024-06-04T10:00"))
+    server.fail_next_create("digest", 500)  # stored, then "failed": discord.py sends it again
+    async with running_bot(config, kb, clock=clock) as bot:
+        due_now(bot, server, clock)
+        assert await bot.get_cog("Digest").tick(clock()) == [server.guild_id]
+    pages = digest_posts(server)
+    assert len(pages) >= 2 and len(markers_in(server)) == len(set(markers_in(server))) == len(pages)
+    assert linked_ids(pages) == {p.arxiv_id for p in papers}
+    assert len(server.requests_to("POST", f"/channels/{server.channels['digest']}/messages")) == len(pages) + 1
+
+
+async def test_a_digest_interrupted_mid_post_is_finished_after_a_restart_never_doubled(setup, discord_server):
+    server, config, kb, papers = setup
+    server.nonce_ttl = 0  # the restart comes too late for Discord's nonce: only the markers can tell
+    clock = Clock(at("2024-06-05T12:00"))
+    kb.ingest(papers, now=at("2024-06-04T10:00"))
+    server.fail_next_create("digest", "hold", after=1)  # page 1 goes through, page 2 hangs
+    async with running_bot(config, kb, clock=clock) as bot:
+        due_now(bot, server, clock)
+        tick = asyncio.create_task(bot.get_cog("Digest").tick(clock()))
+        await server.wait_for(lambda: server.held_requests == 1, what="the second page's POST")
+        tick.cancel()  # the bot dies here: both pages are in the channel, the slot is not marked done
+    assert saved_state(config)[str(server.guild_id)]["last_slot"] != clock().isoformat()
+    interrupted = digest_posts(server)
+    assert len(interrupted) == 2
+
+    async with running_bot(config, kb, clock=clock) as bot:  # restarted: its first check finishes the digest
+        await bot.get_cog("Digest").tick(clock())
+        assert await bot.get_cog("Digest").tick(clock()) == []
+    assert digest_posts(server) == interrupted  # nothing posted twice
+    state = saved_state(config)[str(server.guild_id)]
+    assert state["last_slot"] == clock().isoformat() and state["cutoff"] == clock().isoformat()
+
+
+async def test_papers_of_a_digest_that_found_no_channel_wait_for_the_next_one(setup):
+    from bot.state import GuildDigest
+
+    server, config, kb, papers = setup
+    clock = Clock(at("2024-06-05T12:00"))
+    kb.ingest(papers[:3], now=at("2024-06-04T10:00"))
+    async with running_bot(config, kb, clock=clock) as bot:
+        digest = bot.get_cog("Digest")
+        week_ago = clock() - dt.timedelta(days=7)
+        digest.state.set(server.guild_id, GuildDigest(424242, "wednesday", "12:00", "UTC", "en",
+                                                      last_slot=week_ago, cutoff=week_ago))  # a deleted channel
+        assert await digest.tick(clock()) == []
+        assert digest.state.guilds[server.guild_id].cutoff == week_ago  # the papers were not used up
+        due_now(bot, server, Clock(clock() + dt.timedelta(days=7)))  # an admin points it at #digest
+        digest.state.set(server.guild_id, replace(digest.state.guilds[server.guild_id], cutoff=week_ago))
+        assert await digest.tick(clock() + dt.timedelta(days=7)) == [server.guild_id]
+    assert linked_ids(digest_posts(server)) == {p.arxiv_id for p in papers[:3]}

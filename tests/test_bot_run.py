@@ -5,6 +5,7 @@ one clear line when the token is missing or rejected, and a working bot when Dis
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -96,3 +97,60 @@ def test_the_unmodified_command_logs_in_and_answers_paper(tmp_path, llm_server):
         assert not server.limit_violations
     assert "INFO bot.app: logged in as PaperBot" in err and "Traceback" not in err
     assert TOKEN not in out + err
+
+
+def start(config: Path, server: DiscordServer) -> subprocess.Popen:
+    bot = subprocess.Popen([PAPERBOT, "--config", str(config), "run"], env=discord_env(server, TOKEN),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return bot
+
+
+def wait(condition, bot: subprocess.Popen, what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert bot.poll() is None, bot.communicate()[1]
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
+
+
+def test_a_digest_is_posted_exactly_once_when_the_bot_is_killed_mid_post(tmp_path, llm_server):
+    import datetime as dt
+
+    from bot.schedule import WEEKDAYS, latest_slot
+    from bot.state import DigestState, GuildDigest
+    from rag.db import Database
+
+    config = write_config(tmp_path, f'[embedding]\nbackend = "openai"\nmodel = "test-embed"\n'
+                                    f'api_base = "{llm_server.base_url}"\n')
+    config.write_text(config.read_text().replace("tables = []", f'tables = ["{SEED}"]'))
+    now = dt.datetime.now(dt.timezone.utc)
+    weekday = WEEKDAYS[now.weekday()]
+    slot = latest_slot(now, weekday, "00:00", "UTC")
+    db = Database(tmp_path / "state" / "paperbot.sqlite")
+    with DiscordServer(token=TOKEN, nonce_ttl=0) as server:  # no nonce help: the restart must find the post
+        DigestState(db).set(server.guild_id, GuildDigest(server.channels["digest"], weekday, "00:00", "UTC", "en",
+                                                         last_slot=slot - dt.timedelta(days=7),
+                                                         cutoff=now - dt.timedelta(days=1)))
+        server.fail_next_create("digest", "hold")  # Discord stores the first page and never answers
+        bot = start(config, server)
+        try:
+            wait(lambda: server.held_requests == 1, bot, "the digest's first POST")
+        finally:
+            bot.kill()  # SIGKILL, mid-request
+            bot.communicate(timeout=20)
+        assert DigestState(db).guilds[server.guild_id].last_slot < slot  # not recorded as done
+
+        bot = start(config, server)
+        try:
+            wait(lambda: DigestState(db).guilds[server.guild_id].last_slot == slot, bot, "the digest to finish")
+        finally:
+            bot.send_signal(signal.SIGTERM)
+            out, err = bot.communicate(timeout=20)
+        pages = server.messages_in("digest")
+        footers = [e["footer"]["text"] for m in pages for e in m.embeds if "footer" in e]
+        assert len(footers) == len(pages) == len(set(footers))  # every page once
+        linked = {i for m in pages for e in m.embeds for f in e.get("fields", [])
+                  for i in re.findall(r"arxiv\.org/abs/([\d.]+)\)", f["value"])}
+        assert len(linked) == 33  # and none skipped
+        assert DigestState(db).pending(server.guild_id) is None
+        assert "Traceback" not in err

@@ -93,6 +93,12 @@ Channel posts need Send Messages.  A violation is answered with a
 Discord-style error (400 + code 50035 and a nested ``errors`` object, or the
 specific code) AND appended to ``limit_violations`` -- assert it stays empty.
 
+Nonces: a channel message created with ``nonce`` and ``enforce_nonce`` is remembered
+for ``nonce_ttl`` seconds; a second create with the same nonce in that channel returns
+the first message, as Discord does.  Faults for crash tests: ``fail_next_create(channel, 500)`` stores the
+next message and then answers 500; ``fail_next_create(channel, "hold")`` stores it and
+never answers (``held_requests`` counts them) -- the bot can be killed meanwhile.
+
 Mentions: each message's ``allowed_mentions`` is recorded and
 ``MessageRecord.pings`` says who would really have been pinged (users, roles,
 @everyone, replied user), using Discord's rules and the bot's permissions
@@ -808,6 +814,7 @@ class DiscordServer(LoopbackServer):
     interaction_deadline: seconds the bot has to send the interaction callback.
     privileged_intents: privileged intents the application is allowed to use.
     echo_bot_messages: dispatch MESSAGE_CREATE for the bot's own messages.
+    nonce_ttl: seconds a message nonce is enforced (Discord: a few minutes); 0 turns it off.
     """
 
     _loop_thread_name = "discord-loopback"
@@ -817,8 +824,9 @@ class DiscordServer(LoopbackServer):
                  bot_name: str = "PaperBot", token: Optional[str] = None,
                  heartbeat_interval_ms: int = 41250, interaction_deadline: float = 3.0,
                  privileged_intents: Iterable[str] = PRIVILEGED_INTENTS,
-                 echo_bot_messages: bool = True):
+                 echo_bot_messages: bool = True, nonce_ttl: float = 300.0):
         self.token = token
+        self.nonce_ttl = nonce_ttl
         self.heartbeat_interval_ms = heartbeat_interval_ms
         self.interaction_deadline = interaction_deadline
         self.privileged_intents = tuple(privileged_intents)
@@ -854,6 +862,9 @@ class DiscordServer(LoopbackServer):
         self._connections: list[_Connection] = []
         self._ready_sessions = 0
         self._route_table = self._build_routes()
+        self._nonces: dict[tuple[int, str], tuple[int, float]] = {}  # (channel, nonce) -> first message, when
+        self._create_faults: list[tuple[int, Union[int, str], int]] = []  # (channel, fault, creates to let by)
+        self._held = 0
 
         # world
         self.users: dict[int, dict] = {}
@@ -2364,7 +2375,14 @@ class DiscordServer(LoopbackServer):
     async def _r_create_message(self, record, cid):
         payload = record.json if isinstance(record.json, dict) else {}
         files = self._files(record)
+        fault = self._take_create_fault(int(cid))
         with self._lock:
+            # Discord: a repeated nonce with enforce_nonce (within minutes) returns the first message.
+            nonce = payload.get("nonce")
+            if nonce is not None and payload.get("enforce_nonce"):
+                first, when = self._nonces.get((int(cid), str(nonce)), (None, 0.0))
+                if first is not None and not self._messages[first].deleted and time.time() - when < self.nonce_ttl:
+                    return 200, copy.deepcopy(self._messages[first].data)
             channel = self._known_channel(cid)
             if channel["type"] != DM:
                 if channel["type"] in THREAD_TYPES:
@@ -2379,9 +2397,45 @@ class DiscordServer(LoopbackServer):
             message_type = 19 if payload.get("message_reference") else 0
             rec = self._build_message(int(cid), payload, author_id=self.bot_id, source="channel", files=files,
                                       message_type=message_type)
+            if nonce is not None and payload.get("enforce_nonce"):
+                self._nonces[(int(cid), str(nonce))] = (rec.id, time.time())
             out = copy.deepcopy(rec.data)
         self._dispatch_message_event("MESSAGE_CREATE", rec)
+        if fault == "hold":  # the message exists; its creator never hears back
+            with self._lock:
+                self._held += 1
+                self._cond.notify_all()
+            assert self._stopping is not None
+            await self._stopping.wait()
+            raise DiscordError(503, 0, "server stopping")
+        if fault is not None:  # the message exists, yet the creator is told it failed
+            raise DiscordError(fault, 0, f"{fault}: scripted failure after creating the message")
         return 200, out
+
+    def fail_next_create(self, channel: Union[int, str], fault: Union[int, str] = 500, *, after: int = 0) -> None:
+        """The next message created in `channel` (after `after` more that go through) is
+        stored, then its POST answers `fault` (a status such as 500), or with "hold" never
+        answers at all (until the server stops): what a bot sees when Discord fails or
+        it is killed mid-request."""
+        with self._lock:
+            self._create_faults.append((self.channel_id(channel), fault, after))
+
+    @property
+    def held_requests(self) -> int:
+        """POSTs left unanswered by a "hold" fault so far."""
+        with self._lock:
+            return self._held
+
+    def _take_create_fault(self, cid: int) -> Union[int, str, None]:
+        with self._lock:
+            for i, (channel, fault, after) in enumerate(self._create_faults):
+                if channel == cid:
+                    if after:
+                        self._create_faults[i] = (channel, fault, after - 1)
+                        return None
+                    del self._create_faults[i]
+                    return fault
+        return None
 
     async def _r_get_message(self, record, cid, mid):
         with self._lock:

@@ -51,11 +51,26 @@ A step is one of:
 * ``delay(seconds, then=None)`` -- sleep, then answer with ``then`` (default:
   the normal answer). The sleep is async (other requests are served
   meanwhile) and is cut short, answered with a 503, when the server stops.
+* ``reply(text, finish_reason=None)`` -- a stream that just ends, with no finish
+  reason (a server that dropped the generation); ``finish_reason="length"`` -- out
+  of tokens. ``reply(..., reasoning="...")`` also streams reasoning in a separate
+  ``reasoning_content`` field (vLLM/DeepSeek style); ``chunk_chars=N`` streams the
+  text in pieces of N characters (so a ``<think>`` tag can be split across chunks).
+* ``stream_error(text, message)`` -- streams ``text``, then an SSE ``error`` event
+  with ``message`` (how servers report a failure mid-stream).
 * ``malformed(body=None)`` -- status 200 with a body that is not valid JSON
   (for streaming requests: an SSE event whose data is not JSON). Pass
   ``body=`` to send something specific, e.g. valid JSON of the wrong shape.
 * any callable ``fn(request_json) -> step`` -- for dynamic replies; it runs
   in the server thread and may return any of the above (or another callable).
+
+Server quirks (constructor arguments, like the self-hosted servers people run)
+---------------------------------------------------------------------------------
+* ``stream_usage=False`` -- ignores ``stream_options.include_usage`` (llama.cpp's server).
+* ``rejects={"max_tokens", "temperature", "system"}`` -- answers 400 naming the
+  parameter when a request has ``max_tokens`` (asks for ``max_completion_tokens``,
+  as OpenAI's reasoning models do), ``temperature``, or a system message ("System
+  role not supported", as Gemma's chat template does).
 
 Recording
 ---------
@@ -103,6 +118,8 @@ __all__ = [
     "Malformed",
     "Step",
     "reply",
+    "stream_error",
+    "StreamError",
     "status",
     "delay",
     "malformed",
@@ -116,8 +133,16 @@ __all__ = [
 @dataclass(frozen=True)
 class Reply:
     text: str
-    finish_reason: str = "stop"
+    finish_reason: Optional[str] = "stop"
     chunk_delay: float = 0.0  # seconds between streamed chunks, like a model writing
+    reasoning: str = ""  # streamed first in `reasoning_content` (never part of the answer)
+    chunk_chars: Optional[int] = None  # stream in pieces of this many characters
+
+
+@dataclass(frozen=True)
+class StreamError:
+    text: str
+    message: str
 
 
 @dataclass(frozen=True)
@@ -138,12 +163,18 @@ class Malformed:
     body: Optional[Union[str, bytes]] = None  # None -> a built-in invalid body
 
 
-Step = Union[Reply, Status, Delay, Malformed, str, Callable[[dict], Any]]
+Step = Union[Reply, Status, Delay, Malformed, StreamError, str, Callable[[dict], Any]]
 
 
-def reply(text: str, finish_reason: str = "stop", chunk_delay: float = 0.0) -> Reply:
+def reply(text: str, finish_reason: Optional[str] = "stop", chunk_delay: float = 0.0, reasoning: str = "",
+          chunk_chars: Optional[int] = None) -> Reply:
     """A normal answer (streamed or not, as the request asks)."""
-    return Reply(text, finish_reason, chunk_delay)
+    return Reply(text, finish_reason, chunk_delay, reasoning, chunk_chars)
+
+
+def stream_error(text: str, message: str) -> StreamError:
+    """A stream that starts, then reports an error event."""
+    return StreamError(text, message)
 
 
 def status(code: int, body: Any = None, headers: Optional[dict] = None) -> Status:
@@ -181,9 +212,11 @@ class LLMServer(LoopbackServer):
     _loop_thread_name = "LLMServer"
 
     def __init__(self, *, model: str = "test-model", embedding_dim: int = 384,
-                 default: Step = "OK [1]") -> None:
+                 default: Step = "OK [1]", stream_usage: bool = True, rejects: frozenset = frozenset()) -> None:
         super().__init__()
         self.model = model
+        self.stream_usage = stream_usage
+        self.rejects = set(rejects)
         self.embedding_dim = embedding_dim
         self.default: Step = default
         self._initial_default = default
@@ -305,6 +338,8 @@ class LLMServer(LoopbackServer):
             return await _malformed_response(step, request, bool(body.get("stream")))
         if isinstance(step, Reply):
             return await answer(request, body, step)
+        if isinstance(step, StreamError):
+            return await _stream_error_response(step, request)
         raise TypeError(f"unknown LLMServer step: {step!r}")
 
     # ------------------------------------------------------------- handlers
@@ -313,9 +348,24 @@ class LLMServer(LoopbackServer):
         body = await self._record(request)
         if not isinstance(body, dict):
             return _error(400, "request body must be a JSON object")
+        rejected = self._rejected(body)
+        if rejected:
+            return rejected
         default = self.default
         step = self._next_step(self._chat_queue, default)
         return await self._run_step(step, body, request, self._chat_answer, default)
+
+    def _rejected(self, body: dict) -> Optional[web.Response]:
+        """The 400s real servers send for parameters they do not take (before any step is used)."""
+        if "max_tokens" in self.rejects and "max_tokens" in body:
+            return _error(400, "Unsupported parameter: 'max_tokens' is not supported with this model. "
+                               "Use 'max_completion_tokens' instead.")
+        if "temperature" in self.rejects and "temperature" in body:
+            return _error(400, "Unsupported value: 'temperature' does not support 0.2 with this model.")
+        if "system" in self.rejects and any(isinstance(m, dict) and m.get("role") == "system"
+                                            for m in body.get("messages", [])):
+            return _error(400, "System role not supported")
+        return None
 
     async def _chat_answer(self, request: web.Request, body: dict, step: Reply) -> web.StreamResponse:
         text = step.text
@@ -341,7 +391,7 @@ class LLMServer(LoopbackServer):
                 "usage": usage,
             })
 
-        include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+        include_usage = self.stream_usage and bool((body.get("stream_options") or {}).get("include_usage"))
 
         def chunk(delta: dict, finish_reason: str | None = None) -> dict:
             c = {"id": cid, "object": "chat.completion.chunk", "created": created,
@@ -353,8 +403,12 @@ class LLMServer(LoopbackServer):
             return c
 
         events = [chunk({"role": "assistant", "content": ""})]
-        events += [chunk({"content": piece}) for piece in _split(text)]
-        events.append(chunk({}, step.finish_reason))
+        events += [chunk({"content": None, "reasoning_content": piece}) for piece in _split(step.reasoning)]
+        pieces = ([text[i:i + step.chunk_chars] for i in range(0, len(text), step.chunk_chars)]
+                  if step.chunk_chars else _split(text))
+        events += [chunk({"content": piece}) for piece in pieces]
+        if step.finish_reason is not None:
+            events.append(chunk({}, step.finish_reason))
         if include_usage:
             events.append({"id": cid, "object": "chat.completion.chunk", "created": created,
                            "model": model, "system_fingerprint": None,
@@ -440,6 +494,20 @@ def _count_tokens(content: Any) -> int:
     if isinstance(content, list):  # content parts
         return sum(_count_tokens(p.get("text")) for p in content if isinstance(p, dict))
     return 0
+
+
+async def _stream_error_response(step: StreamError, request: web.Request) -> web.StreamResponse:
+    resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+    await resp.prepare(request)
+    first = {"id": "chatcmpl-peer-err", "object": "chat.completion.chunk", "created": int(time.time()),
+             "model": "test-model", "choices": [{"index": 0, "delta": {"content": step.text}, "finish_reason": None}]}
+    try:
+        await resp.write(f"data: {json.dumps(first)}\n\n".encode())
+        await resp.write(f"data: {json.dumps({'error': {'message': step.message, 'type': 'server_error'}})}\n\n".encode())
+        await resp.write_eof()
+    except ConnectionError:
+        pass
+    return resp
 
 
 def _split(text: str) -> list[str]:
