@@ -17,29 +17,30 @@ import discord
 
 from bot import render
 from bot.render import NO_MENTIONS, Page
-from rag.answers import Answer
+from rag.answers import Answer, Draft
 
 log = logging.getLogger(__name__)
 
 # run(on_text, on_queue) -> Answer: an answer operation with its progress callbacks.
-Operation = Callable[[Callable[[str], None], Callable[[int], None]], Awaitable[Answer]]
+Operation = Callable[[Callable[[Draft], None], Callable[[int], None]], Awaitable[Answer]]
 
 
 class LiveMessage:
-    """Shows the newest embed pushed to it through `show`, one edit at a time, spaced by
-    `interval`; older states that were never shown are skipped."""
+    """Shows the newest state pushed to it through `show`, one edit at a time, spaced by
+    `interval`. A state is a function that makes the embed, called only when it is shown:
+    the states never shown (most of a fast stream) cost nothing."""
 
     def __init__(self, show: Callable[[discord.Embed], Awaitable[object]], interval: float):
         self._show, self._interval = show, interval
-        self._latest: discord.Embed | None = None
+        self._latest: Callable[[], discord.Embed | None] | None = None
         self._shown: dict | None = None
         self._wake, self._stop = asyncio.Event(), asyncio.Event()
         self._task: asyncio.Task | None = None
 
-    def push(self, embed: discord.Embed) -> None:
+    def push(self, make: Callable[[], discord.Embed | None]) -> None:
         if self._stop.is_set():
             return
-        self._latest = embed
+        self._latest = make
         self._wake.set()
         if self._task is None:
             self._task = asyncio.create_task(self._run())
@@ -50,11 +51,12 @@ class LiveMessage:
             self._wake.clear()
             if self._stop.is_set():
                 return
-            state = self._latest.to_dict()
+            embed = self._latest()
+            state = embed.to_dict() if embed is not None else self._shown
             if state != self._shown:  # past the first page a preview stops changing
                 self._shown = state
                 try:
-                    await self._show(self._latest)
+                    await self._show(embed)
                 except discord.HTTPException as exc:  # a lost preview is harmless: the final answer follows
                     log.warning("progress edit failed: %s", exc)
                 with contextlib.suppress(TimeoutError):
@@ -72,8 +74,9 @@ async def _run_live(run: Operation, title: str, language: str, show: Callable[[d
                     interval: float) -> Answer:
     live = LiveMessage(show, interval)
     try:
-        return await run(lambda text: live.push(render.preview_embed(text, title)),
-                         lambda place: live.push(render.queue_embed(place, title, language)))
+        return await run(
+            lambda draft: live.push(lambda: render.preview_embed(draft.text, title) if draft.text else None),
+            lambda place: live.push(lambda: render.queue_embed(place, title, language)))
     finally:
         await live.close()
 

@@ -40,7 +40,22 @@ log = logging.getLogger(__name__)
 
 LLM, OFFLINE = "llm", "offline"
 WEAK_SOURCE = 0.3  # a source scoring under this fraction of the best one is left out
-OnText = Callable[[str], object]
+
+
+class Draft:
+    """An answer being written: the model's text so far, checked only when someone looks
+    (a front end shows a draft every second or so; the model sends dozens of pieces)."""
+
+    def __init__(self, raw: str, check: Callable[[str], str]):
+        self.raw, self._check = raw, check
+
+    @functools.cached_property
+    def text(self) -> str:
+        """Provisional markers checked, nothing that recites the rules; may be empty."""
+        return self._check(self.raw)
+
+
+OnText = Callable[[Draft], object]
 
 
 class AnswerError(ValueError):
@@ -295,14 +310,14 @@ class Answerer:
         if self.llm is not None:
             messages = build_messages(plan.operation, papers, language, plan.question, plan.history, **plan.task)
 
-            def preview(text: str) -> None:  # provisional markers; nothing that recites the rules
-                if on_text is not None and not echoes_prompt(text):
-                    checked = check_citations(text, papers, known, renumber)[0]
-                    if checked:
-                        on_text(localise(checked, language))
+            def check(text: str) -> str:
+                return "" if echoes_prompt(text) else localise(check_citations(text, papers, known, renumber)[0],
+                                                               language)
 
             try:
-                completion = await self.llm.complete(messages, on_text=preview, on_queue=on_queue)
+                completion = await self.llm.complete(
+                    messages, on_text=(lambda raw: on_text(Draft(raw, check))) if on_text else None,
+                    on_queue=on_queue)
                 tracker(MODEL).ok()
                 text, cited = await self.offload(check_citations, completion.text, papers, known, renumber)
                 rejected = ("echo" if echoes_prompt(completion.text) else "empty" if not completion.text.strip()

@@ -154,3 +154,37 @@ def test_a_digest_is_posted_exactly_once_when_the_bot_is_killed_mid_post(tmp_pat
         assert len(linked) == 33  # and none skipped
         assert DigestState(db).pending(server.guild_id) is None
         assert "Traceback" not in err
+
+
+def test_no_secret_reaches_the_log_even_when_servers_echo_it(tmp_path, llm_server):
+    import secrets as random
+
+    from peers.llm_server import status, stream_error
+
+    key, password, url_key = (f"{kind}-{random.token_hex(12)}" for kind in ("sk-loop", "pw", "urlkey"))
+    base = llm_server.base_url.replace("http://", f"http://paperbot:{password}@")
+    config = write_config(tmp_path, f'[llm]\nmodel = "test-model"\napi_base = "{base}"\nmax_retries = 0\n'
+                                    f'[embedding]\nbackend = "openai"\nmodel = "test-embed"\n'
+                                    f'api_base = "{llm_server.base_url}"\n'
+                                    f'[discord]\ncooldown_seconds = 0\n')
+    config.write_text(config.read_text().replace("tables = []", f'tables = ["{SEED}"]'))
+    echo = f"Incorrect API key provided: {key}; see {base}/keys?api_key={url_key}"
+    with DiscordServer(token=TOKEN) as server:
+        bot = subprocess.Popen([PAPERBOT, "-v", "--config", str(config), "run"],
+                               env={**discord_env(server, TOKEN), "OPENAI_API_KEY": key},
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            wait(lambda: server.connected, bot, "the bot to connect")
+            llm_server.script(status(401, body={"error": {"message": echo, "type": "invalid_request_error"}}),
+                              stream_error("HippoRAG ", f"upstream rejected {key} at {base}?key={url_key}"))
+            for _ in range(2):
+                inter = server.send_interaction("ask", {"question": "What does HippoRAG do?"})
+                # the offline answer, with its sources and a notice
+                inter.wait_until(lambda i: i.final_message() and "Sources" in str(i.final_message().embeds), 20)
+        finally:
+            bot.send_signal(signal.SIGTERM)
+            out, err = bot.communicate(timeout=20)
+    for secret in (key, password, url_key, TOKEN):
+        assert secret not in out + err
+    assert "[secret]" in err  # the verbose log did carry them, masked
+    assert "rejected the API key (401)" in err

@@ -1,0 +1,165 @@
+"""A busy server: fifty people ask at once while the model takes its time.
+
+    python -m benchmarks.concurrency            # about two minutes
+
+The unmodified `paperbot run` (a subprocess, real embedding model, seed table) talks to
+a loopback Discord and a loopback OpenAI-compatible model that serves requests in
+parallel and streams each answer for about 2 s. Measured from the moment a user sends
+the command to the moment the answer with its sources is in Discord:
+
+1. default settings: 50 concurrent `/ask` (50 users), and a `/paper` every 100 ms
+   during the burst;
+2. `[llm] concurrency = 8`: the same burst; when the 50th answer arrives, and whether
+   every user who had to wait was shown their place in line.
+
+Baselines in the same run: the model's own streaming time (the floor for one answer)
+and ceil(50 / 8) x that time (the floor for the 50th answer with 8 at once).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from peers.discord_server import DiscordServer  # noqa: E402
+from peers.llm_server import LLMServer, reply  # noqa: E402
+
+PAPERBOT = str(Path(sys.executable).parent / "paperbot")
+TOKEN = "benchmark-token"
+QUESTIONS = [
+    "Is there a retrieval method inspired by the hippocampus?", "How can graphs help retrieval-augmented generation?",
+    "Which paper prunes pretraining data with a small model?", "有哪些論文在研究偏好優化？",
+    "Can LLMs reason about nested beliefs?", "有沒有結合知識圖譜的檢索方法？",
+]
+ANSWER = " ".join(f"Step {i}: HippoRAG indexes memories like the hippocampus [1]." for i in range(40))
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def _is_final(embeds: list[dict]) -> bool:
+    """Only the finished answer carries a footer (its model, or why it is offline)."""
+    return any("footer" in e for e in embeds)
+
+
+def has_sources(inter) -> bool:
+    message = inter.final_message()
+    return bool(message) and _is_final(message.embeds)
+
+
+def final_at(inter) -> float:
+    """When the finished answer reached Discord (the response that put it there)."""
+    finals = [r.at for r in inter.responses if r.ok and isinstance(r.data, dict) and _is_final(r.data.get("embeds") or [])]
+    return min(finals) if finals else math.inf
+
+
+def saw_place(inter) -> bool:
+    return any("in line" in str(r.data) for r in inter.responses if r.kind == "edit_original")
+
+
+def write_config(folder: Path, concurrency: int) -> Path:
+    config = folder / "config.toml"
+    config.write_text(f'[data]\ntables = ["{ROOT / "data" / "papers.md"}"]\nstate_dir = "{folder / "state"}"\n'
+                      f'[llm]\nmodel = "bench-model"\nconcurrency = {concurrency}\nmax_retries = 0\n'
+                      f'[discord]\ncooldown_seconds = 0\n', encoding="utf-8")
+    return config
+
+
+def burst(server: DiscordServer, llm: LLMServer, config: Path, n: int, lookups: bool) -> dict:
+    env = {**os.environ, "DISCORD_TOKEN": TOKEN, "DISCORD_API_BASE": server.api_base,
+           "DISCORD_GATEWAY_URL": server.gateway_url, "OPENAI_BASE_URL": llm.base_url, "HF_HUB_OFFLINE": "1"}
+    bot = subprocess.Popen([PAPERBOT, "--config", str(config), "run"], env=env, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 180
+        while not (server.connected and server.command_syncs):
+            if bot.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"paperbot run did not start: {bot.communicate()[1][-2000:]}")
+            time.sleep(0.2)
+        warm = server.send_interaction("ask", {"question": QUESTIONS[0]}, user=server.add_user("warm"))
+        warm.wait_until(has_sources, timeout=60)  # first question loads what is lazy
+        sent, asks = {}, []
+        for i in range(n):
+            user = server.add_user(f"asker-{len(server.users)}")
+            sent_at = time.time()
+            inter = server.send_interaction("ask", {"question": QUESTIONS[i % len(QUESTIONS)]}, user=user)
+            sent[id(inter)] = sent_at
+            asks.append(inter)
+        papers = []
+        if lookups:
+            for _ in range(20):
+                sent_at = time.time()
+                inter = server.send_interaction("paper", {"id": "2405.14831"})
+                sent[id(inter)] = sent_at
+                papers.append(inter)
+                time.sleep(0.1)
+        for inter in asks:
+            try:
+                inter.wait_until(has_sources, timeout=120)
+            except TimeoutError:
+                raise RuntimeError(f"no answer: {[r.data for r in inter.responses][-1]}") from None
+        for inter in papers:
+            inter.wait_until(lambda i: i.settled, timeout=30)
+        ask_s = [final_at(i) - sent[id(i)] for i in asks]
+        paper_s = [i.callback.at - sent[id(i)] for i in papers]
+        return {"ask": ask_s, "paper": paper_s, "waited": [saw_place(i) for i in asks],
+                "violations": len(server.limit_violations)}
+    finally:
+        bot.send_signal(signal.SIGTERM)
+        bot.communicate(timeout=30)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, default=50)
+    parser.add_argument("--limited", type=int, default=8, help="the concurrency limit of the second run")
+    args = parser.parse_args()
+    chunk_delay = 2.0 / (len(ANSWER.split()) + 1)  # the model writes for ~2 s
+    with tempfile.TemporaryDirectory(prefix="paperbot-concurrency-") as tmp, \
+            LLMServer(default=reply(ANSWER, chunk_delay=chunk_delay)) as llm:
+        folder = Path(tmp)
+        subprocess.run([PAPERBOT, "--config", str(write_config(folder, 64)), "ingest"], check=True,
+                       capture_output=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+        model_time = 2.0  # the model's streaming time, by construction of the reply
+        with DiscordServer(token=TOKEN) as server:
+            default = burst(server, llm, write_config(folder, 64), args.n, lookups=True)
+        with DiscordServer(token=TOKEN) as server:
+            limited = burst(server, llm, write_config(folder, args.limited), args.n, lookups=False)
+
+    floor_50th = math.ceil(args.n / args.limited) * model_time
+    rows = [
+        ("default: /ask p50 s", statistics.median(default["ask"]), model_time, "≤ 4 s at p95"),
+        ("default: /ask p95 s", percentile(default["ask"], 0.95), model_time, "≤ 4"),
+        ("default: /ask max s", max(default["ask"]), model_time, ""),
+        ("default: /paper during the burst p50 s", statistics.median(default["paper"]), None, ""),
+        ("default: /paper during the burst p95 s", percentile(default["paper"], 0.95), None, "≤ 0.5"),
+        (f"concurrency {args.limited}: 50th answer s", max(limited["ask"]), floor_50th, f"≈ {floor_50th:.1f}"),
+        (f"concurrency {args.limited}: /ask p50 s", statistics.median(limited["ask"]), None, ""),
+    ]
+    print(f"{args.n} concurrent /ask; the model streams each answer for {model_time:.1f} s\n")
+    print(f"| measure | value | floor | ratio | target |\n|---|---:|---:|---:|---|")
+    for name, value, floor, target in rows:
+        ratio = f"{value / floor:.2f}" if floor else ""
+        print(f"| {name} | {value:.2f} | {floor if floor else ''} | {ratio} | {target} |")
+    must_wait = args.n - args.limited
+    print(f"\nwith concurrency {args.limited}: {sum(limited['waited'])} users were shown their place in line "
+          f"(at least {must_wait} had to wait); Discord limit violations: "
+          f"{default['violations'] + limited['violations']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
