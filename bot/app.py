@@ -27,6 +27,7 @@ from rag.knowledge import KnowledgeBase
 from rag.outages import STORE, tracker
 from rag.papers import Paper
 from rag.store import StoreUnavailable
+from rag.usage import Caller
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +106,15 @@ class PaperBot(commands.Bot):
 
     async def on_message(self, message: discord.Message) -> None:
         """No prefix commands: slash commands only; questions in channels go to the ChannelQuestions cog."""
+
+    @staticmethod
+    def caller(user: discord.abc.User, guild: discord.Guild | None) -> Caller:
+        """Who asks, for the ledger and budgets: a member's roles pick their budget tier;
+        members who may manage the server are not limited."""
+        roles = getattr(user, "roles", [])
+        manager = bool(getattr(user, "guild_permissions", None) and user.guild_permissions.manage_guild)
+        return Caller(user=str(user.id), guild=str(guild.id) if guild else "",
+                      roles=tuple(str(r.id) for r in roles) + tuple(r.name for r in roles), unlimited=manager)
 
     def cooldown_left(self, user_id: int) -> float:
         """Seconds the user must wait before the next LLM-backed request (0 without an LLM)."""

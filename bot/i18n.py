@@ -120,6 +120,21 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "reload.skipped": {EN: "Skipped rows:", ZH: "略過的列："},
     "reload.missing": {EN: "Missing table files: {paths}", ZH: "找不到表格檔案：{paths}"},
+    # /usage
+    "usage.title": {EN: "Model use since {since} (UTC)", ZH: "{since} 起的模型用量（UTC）"},
+    "usage.month": {EN: "This month", ZH: "本月"},
+    "usage.today": {EN: "Today", ZH: "今天"},
+    "usage.cache": {EN: "Answer cache", ZH: "回答快取"},
+    "usage.saved": {EN: "{hits} answers served from the cache this month, saving {saved}",
+                    ZH: "本月有 {hits} 個回答取自快取，省下 {saved}"},
+    "usage.line": {EN: "{calls} calls ({cached} cached) · {tokens} tokens · {cost}",
+                   ZH: "{calls} 次呼叫（{cached} 次快取）· {tokens} 個 token · {cost}"},
+    "usage.unpriced": {EN: "calls of a model without a price", ZH: "次呼叫的模型未設定價格"},
+    "usage.by_user": {EN: "By member", ZH: "依成員"},
+    "usage.by_operation": {EN: "By operation", ZH: "依功能"},
+    "usage.by_model": {EN: "By model", ZH: "依模型"},
+    "usage.estimated": {EN: "{n} calls were counted locally: the model server reported no token usage for them.",
+                        ZH: "有 {n} 次呼叫的 token 數為本機估算：模型伺服器沒有回報用量。"},
     # labels in embeds
     "label.sources": {EN: "Sources", ZH: "來源"},
     "label.also": {EN: "Also relevant", ZH: "其他相關論文"},
@@ -127,6 +142,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "label.topics": {EN: "Topics", ZH: "主題"},
     "label.offline": {EN: "offline extracts", ZH: "離線摘錄"},
     "label.model": {EN: "model: {model}", ZH: "模型：{model}"},
+    "label.cached": {EN: "from the answer cache, no model call", ZH: "取自回答快取，未呼叫模型"},
     "label.papers": {EN: "{count} papers", ZH: "{count} 篇論文"},
     "label.paper": {EN: "1 paper", ZH: "1 篇論文"},
     "title.summarize": {EN: "Summary · {target}", ZH: "摘要 · {target}"},
@@ -171,6 +187,7 @@ ZH_DESCRIPTIONS = {
     "Time of day, 24-hour HH:MM (default from the config)": "時間，24 小時制 HH:MM（預設依設定檔）",
     "Timezone such as Asia/Taipei (default from the config)": "時區，例如 Asia/Taipei（預設依設定檔）",
     "Admin: re-read the paper tables into the knowledge base": "管理員：重新匯入論文表格到知識庫",
+    "Admin: what the model cost this month and today, and who used it": "管理員：本月與今天的模型花費及使用者",
 }
 # Option and choice names only: command names stay English so `/ask` works in every client.
 ZH_NAMES = {

@@ -178,6 +178,8 @@ def answer_pages(answer: Answer, title: str) -> list[Page]:
     ])
     # The notice says why the answer is offline; otherwise say which model wrote it.
     mode = t("label.model", language, model=answer.model) if answer.model else t("label.offline", language)
+    if answer.cached:
+        mode += " · " + t("label.cached", language)
     return pack(_with_footer(embeds, answer.notice or mode))
 
 
@@ -216,6 +218,34 @@ def not_found_text(arxiv_id: str, suggestions: list[Paper], language: str) -> st
 def topics_pages(topics: list[tuple[str, int]], language: str) -> list[Page]:
     lines = [f"**{topic}** — {papers_label(count, language)}" for topic, count in topics]
     return pack(_text_embeds("\n".join(lines), t("title.topics", language, count=len(topics))))
+
+
+def usage_embed(month: dict, today: dict, model: str | None, language: str) -> discord.Embed:
+    """The ledger of this server: totals for the month and the day, then who and what spent it."""
+
+    def line(block: dict) -> str:
+        tokens = block["prompt_tokens"] + block["completion_tokens"]
+        cost = f"US${block['cost_usd']:.4f}" + (f" + {block['unpriced_calls']} {t('usage.unpriced', language)}"
+                                                if block["unpriced_calls"] else "")
+        return t("usage.line", language, calls=block["calls"], cached=block["cached"], tokens=f"{tokens:,}", cost=cost)
+
+    embed = discord.Embed(title=t("usage.title", language, since=month["since"][:10]), colour=COLOUR)
+    embed.add_field(name=t("usage.month", language), value=clip(line(month["total"]), FIELD_VALUE), inline=False)
+    embed.add_field(name=t("usage.today", language), value=clip(line(today["total"]), FIELD_VALUE), inline=False)
+    embed.add_field(name=t("usage.cache", language), value=t("usage.saved", language, hits=month["total"]["cached"],
+                                                               saved=f"US${month['total']['saved_usd']:.4f}"),
+                    inline=False)
+    for key, label in (("by_user", "usage.by_user"), ("by_operation", "usage.by_operation"),
+                       ("by_model", "usage.by_model")):
+        rows = [f"{f'<@{name}>' if key == 'by_user' and name.isdigit() else escape(name)}: {line(block)}"
+                for name, block in list(month[key].items())[:10]]
+        if rows:
+            embed.add_field(name=t(label, language), value=split_text("\n".join(rows), FIELD_VALUE)[0], inline=False)
+    if month["total"]["estimated_calls"]:
+        embed.set_footer(text=t("usage.estimated", language, n=month["total"]["estimated_calls"]))
+    elif not model:
+        embed.set_footer(text=t("label.offline", language))
+    return embed
 
 
 def ingest_report_text(table: Table, report: IngestReport, total: int, language: str) -> str:

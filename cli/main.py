@@ -41,6 +41,7 @@ def open_kb(config: Config, *, ensure_ingested: bool = True):
     from rag.knowledge import KnowledgeBase
     from rag.llm import make_llm
     from rag.papers import read_tables
+    from rag.usage import open_ledger
 
     kb = KnowledgeBase(config)
     if ensure_ingested and kb.store.count() == 0:
@@ -50,12 +51,16 @@ def open_kb(config: Config, *, ensure_ingested: bool = True):
             table = read_tables(paths)
             for error in table.errors:
                 print(f"skipped {error}", file=sys.stderr)
-            kb.ingest(table.papers, progress=sys.stderr.isatty(), llm=make_llm(config))
+            kb.ingest(table.papers, progress=sys.stderr.isatty(), llm=make_llm(config, ledger=open_ledger(config)))
     return kb
 
 
 # -- commands -------------------------------------------------------------------
 def cmd_ingest(args, config: Config) -> int:
+    import openai
+
+    from rag.llm import explain_failure, make_llm
+    from rag.usage import open_ledger
     from rag.papers import read_tables
 
     paths = [Path(p) for p in args.paths] or config.table_paths
@@ -66,14 +71,9 @@ def cmd_ingest(args, config: Config) -> int:
     for error in table.errors:
         print(f"skipped {error}", file=sys.stderr)
     kb = open_kb(config, ensure_ingested=False)
-    from rag.llm import make_llm
-
-    import openai
-
-    from rag.llm import explain_failure
-
     try:
-        report = kb.ingest(table.papers, progress=sys.stderr.isatty() or args.progress, llm=make_llm(config))
+        report = kb.ingest(table.papers, progress=sys.stderr.isatty() or args.progress,
+                           llm=make_llm(config, ledger=open_ledger(config)))
     except openai.OpenAIError as exc:  # the embeddings backend gave up
         raise ServiceError(f"embedding failed: {explain_failure(exc).replace('language model', 'embeddings server')}; "
                            "the papers stored so far are kept, run `paperbot ingest` again to resume") from None
@@ -188,11 +188,9 @@ def cmd_eval(args, config: Config) -> int:
 
 
 def _answerer(config: Config, kb):
-    from rag.answers import Answerer
-    from rag.llm import make_llm
+    from rag.answers import open_answerer
 
-    return Answerer(kb, make_llm(config), top_k=config.retrieval.top_k,
-                    max_question_chars=config.retrieval.max_question_chars)
+    return open_answerer(config, kb)
 
 
 def _show(answer, as_json: bool) -> int:
@@ -240,6 +238,50 @@ def cmd_answer(args, config: Config) -> int:
             return NOT_FOUND
         raise UsageError(str(exc)) from None
     return _show(answer, args.json)
+
+
+def cmd_usage(args, config: Config) -> int:
+    from rag.usage import month_start, open_ledger, utc_now
+
+    since = dt.datetime.combine(args.since, dt.time(), dt.timezone.utc) if args.since else month_start(utc_now())
+    report = open_ledger(config).report(since)
+    if args.json:
+        _print_json(report)
+        return OK
+    total = report["total"]
+    unpriced = f" (+ {total['unpriced_calls']} calls of models without a price)" if total["unpriced_calls"] else ""
+    estimated = f"; {total['estimated_calls']} counted locally" if total["estimated_calls"] else ""
+    print(f"Model use since {since:%Y-%m-%d} (UTC): {total['calls']} calls, {total['cached']} from the cache; "
+          f"{total['prompt_tokens'] + total['completion_tokens']:,} tokens{estimated}; "
+          f"US${total['cost_usd']:.4f}{unpriced}; the cache saved US${total['saved_usd']:.4f}")
+    for name in ("user", "operation", "model") if total["calls"] else ():
+        print(f"\nby {name}:")
+        for key, block in report[f"by_{name}"].items():
+            print(f"  {key:<24} {block['calls']:>6} calls {block['cached']:>5} cached "
+                  f"{block['prompt_tokens'] + block['completion_tokens']:>10,} tokens  US${block['cost_usd']:.4f}"
+                  + (f"  ({block['unpriced_calls']} unpriced)" if block["unpriced_calls"] else ""))
+    return OK
+
+
+def cmd_cache(args, config: Config) -> int:
+    from rag.cache import AnswerCache
+    from rag.db import open_db
+
+    cache = AnswerCache(open_db(config.state_dir), config.cache.max_entries)
+    if args.action == "clear":
+        removed = cache.clear()
+        print(json.dumps({"removed": removed}) if args.json else f"removed {removed} cached answers")
+        return OK
+    stats = cache.stats()
+    if args.json:
+        _print_json(stats)
+    else:
+        state = "on" if config.cache.enabled else "off ([cache] enabled = false)"
+        print(f"answer cache {state}: {stats['entries']} answers (max {stats['max_entries']}), served "
+              f"{stats['hits']} times, saving US${stats['saved_usd']:.4f} and {stats['saved_tokens']:,} tokens")
+        for operation, count in stats["by_operation"].items():
+            print(f"  {operation:<10} {count}")
+    return OK
 
 
 def cmd_run(args, config: Config) -> int:
@@ -302,6 +344,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--k", type=int, default=5)
     answering("digest", "papers added since a date (default: the last 7 days), by topic").add_argument(
         "--since", type=_date, help="YYYY-MM-DD")
+
+    p = with_json(command("usage", cmd_usage, "what the model cost: calls, tokens and US$ per user, operation, model"))
+    p.add_argument("--since", type=_date, help="YYYY-MM-DD (default: the first of this month, UTC)")
+
+    p = with_json(command("cache", cmd_cache, "the answer cache: how much it holds and saved, or empty it"))
+    p.add_argument("action", choices=["stats", "clear"])
 
     command("run", cmd_run, "run the Discord bot (needs DISCORD_TOKEN; see the README)")
     return parser

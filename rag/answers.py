@@ -20,21 +20,24 @@ import os
 import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from rag import glossary
+from rag.cache import AnswerCache, cache_key, normalise
 from rag.citations import Citation, check_citations
 from rag.ids import InvalidArxivId, parse_arxiv_id
 from rag.knowledge import KnowledgeBase
 from rag.language import EN, ZH, answer_language, base_language, detect_language, localise, visible_text
 from rag.lexical import tokenize
-from rag.llm import ChatModel, OnQueue, explain_failure
+from rag.config import Config
+from rag.llm import ChatModel, OnQueue, explain_failure, make_llm
 from rag.outages import MODEL, STORE, tracker
 from rag.papers import Paper
-from rag.prompts import build_messages, echoes_prompt
+from rag.prompts import build_messages, echoes_prompt, format_sources, prompt_fingerprint
 from rag.retrieval import Hit, HybridRetriever
 from rag.store import SearchFilter, StoreUnavailable
 from rag.topics import resolve_topics
+from rag.usage import CLI, Budget, Caller, OverBudget, cost, open_ledger
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +80,7 @@ class Answer:
     language: str
     notice: str = ""  # e.g. why this is the offline answer
     items: list[dict] = field(default_factory=list)  # per-operation structure (rows, reasons, groups)
+    cached: bool = False  # served from the answer cache: no model call, no cost
 
     def to_dict(self) -> dict:
         return {
@@ -89,13 +93,15 @@ class Answer:
             "language": self.language,
             "notice": self.notice,
             "items": self.items,
+            "cached": self.cached,
         }
 
     @classmethod
     def from_dict(cls, data: dict) -> "Answer":
         cite = lambda rows: [Citation(**{k: c[k] for k in ("n", "arxiv_id", "title", "url")}) for c in rows]  # noqa: E731
         return cls(data["operation"], data["text"], cite(data["citations"]), cite(data["sources"]), data["mode"],
-                   data["model"], data["language"], data.get("notice", ""), data.get("items", []))
+                   data["model"], data["language"], data.get("notice", ""), data.get("items", []),
+                   data.get("cached", False))
 
 
 OFFLINE_LABEL = {
@@ -115,6 +121,17 @@ STORE_DOWN_LABEL = {
         "/paper and /topics still work.",
     ZH: "論文資料庫暫時無法連線，以下論文僅以關鍵字比對找到；/paper 與 /topics 仍可使用。",
 }
+OVER_BUDGET = {
+    "requests": {EN: "You have used your {allowed} model answers for today, so this is the offline answer, which "
+                     "costs nothing. Your limit resets {resets}.",
+                 ZH: "你今天的 {allowed} 次模型回答已用完，以下是不需費用的離線回答。額度將於 {resets} 重置。"},
+    "tokens": {EN: "You have used today's {allowed} model tokens, so this is the offline answer, which costs "
+                   "nothing. Your limit resets {resets}.",
+               ZH: "你今天的 {allowed} 個模型 token 已用完，以下是不需費用的離線回答。額度將於 {resets} 重置。"},
+    "guild_cost": {EN: "This server has used its model budget for the month (US${allowed:.2f}), so this is the "
+                       "offline answer, which costs nothing. The budget resets {resets}.",
+                   ZH: "本伺服器本月的模型預算（US${allowed:.2f}）已用完，以下是不需費用的離線回答。預算將於 {resets} 重置。"},
+}
 NOTHING_FOUND = {
     EN: "I found no paper in the list about that. Try other words, or `/topics` to see what the list covers.",
     ZH: "清單中沒有找到與此相關的論文。請換個說法，或用 `/topics` 查看清單涵蓋的主題。",
@@ -131,6 +148,19 @@ def _label(table: dict, language: str, **params) -> str:
     return localise(table[base_language(language)].format(**params), language)
 
 
+def _over_budget(over: OverBudget, language: str) -> str:
+    resets = over.resets.strftime("%Y-%m-%d %H:%M UTC")
+    return _label(OVER_BUDGET[over.limit], language, allowed=over.allowed, resets=resets)
+
+
+def _with_items(items: list[dict]) -> Callable[["Answer"], "Answer"]:
+    def finish(answer: "Answer") -> "Answer":
+        answer.items = items
+        return answer
+
+    return finish
+
+
 @dataclass
 class _Plan:
     """What an operation hands to the model, or writes itself when there is none."""
@@ -143,13 +173,16 @@ class _Plan:
     history: list = field(default_factory=list)
     renumber: bool = True
     notices: list[str] = field(default_factory=list)
-    task: dict = field(default_factory=dict)
+    task: dict = field(default_factory=dict)  # the prompt template's parameters
+    cache_input: str = ""  # the user's input, normalised: part of the answer cache's key
+    finish: Callable[["Answer"], "Answer"] | None = None  # completes the answer (items, listings)
 
 
 class Answerer:
     def __init__(self, kb: KnowledgeBase, llm: ChatModel | None = None, *, top_k: int = 5,
-                 max_question_chars: int = 2000, workers: int | None = None):
-        self.kb, self.llm = kb, llm
+                 max_question_chars: int = 2000, workers: int | None = None, cache: AnswerCache | None = None,
+                 budget: Budget | None = None):
+        self.kb, self.llm, self.cache, self.budget = kb, llm, cache, budget
         self.top_k, self.max_question_chars = top_k, max_question_chars
         # CPU work (embedding the query, BM25, jieba) gets its own small pool, sized to
         # the cores: the event loop's default executor is shared with everything else.
@@ -165,65 +198,38 @@ class Answerer:
         return await asyncio.get_running_loop().run_in_executor(self.pool, functools.partial(fn, *args, **kwargs))
 
     # -- operations ---------------------------------------------------------------
+    # Each takes `on_text` (drafts while the model writes), `on_queue` (the caller's place
+    # in line for the model) and `caller` (who asks: ledger and budgets).
     async def ask(self, question: str, history: list[tuple[str, str]] = (), on_text: OnText | None = None,
-                  on_queue: OnQueue | None = None) -> Answer:
+                  on_queue: OnQueue | None = None, caller: Caller = CLI) -> Answer:
         question = self._question(question)
         plan = await self.offload(self._plan_ask, question, list(history))
-        return await self._compose(plan, on_text, on_queue)
+        return await self._compose(plan, on_text, on_queue, caller)
 
     async def summarize(self, target: str, language: str | None = None, on_text: OnText | None = None,
-                        on_queue: OnQueue | None = None) -> Answer:
+                        on_queue: OnQueue | None = None, caller: Caller = CLI) -> Answer:
         plan = await self.offload(self._plan_summarize, self._question(target), language)
-        return await self._compose(plan, on_text, on_queue)
+        return await self._compose(plan, on_text, on_queue, caller)
 
     async def compare(self, ids: list[str], language: str = ZH, on_text: OnText | None = None,
-                      on_queue: OnQueue | None = None) -> Answer:
+                      on_queue: OnQueue | None = None, caller: Caller = CLI) -> Answer:
         plan = await self.offload(self._plan_compare, ids, language)
-        answer = await self._compose(plan, on_text, on_queue)
-        answer.items = plan.task.pop("items")
-        return answer
+        return await self._compose(plan, on_text, on_queue, caller)
 
     async def recommend(self, target: str, k: int = 5, language: str | None = None, on_text: OnText | None = None,
-                        on_queue: OnQueue | None = None) -> Answer:
+                        on_queue: OnQueue | None = None, caller: Caller = CLI) -> Answer:
         plan = await self.offload(self._plan_recommend, self._question(target), k, language)
-        if not plan.papers:
-            return self._empty("recommend", plan.language, plan.notices)
-        answer = await self._compose(plan, on_text, on_queue)
-        answer.items = plan.task.pop("items")
-        return answer
+        return await self._compose(plan, on_text, on_queue, caller)
 
     async def digest(self, since: dt.datetime, until: dt.datetime | None = None, language: str = ZH,
-                     on_text: OnText | None = None, on_queue: OnQueue | None = None) -> Answer:
+                     on_text: OnText | None = None, on_queue: OnQueue | None = None, caller: Caller = CLI) -> Answer:
         until = until or dt.datetime.now(dt.timezone.utc)
-        papers = sorted((p for p in self.kb.catalog.values() if p.added_at and since < p.added_at <= until),
-                        key=lambda p: (p.date, p.arxiv_id), reverse=True)
-        if not papers:
+        plan = await self.offload(self._plan_digest, since, until, language)
+        if not plan.papers:
             text = {EN: f"No new papers since {since.date().isoformat()}.",
                     ZH: f"自 {since.date().isoformat()} 以來沒有新論文。"}[base_language(language)]
             return Answer("digest", localise(text, language), [], [], OFFLINE, None, language)
-        groups: dict[str, list[Paper]] = {}
-        for paper in papers:  # each paper once, under its first topic
-            groups.setdefault(paper.topics[0] if paper.topics else "—", []).append(paper)
-        by_size = sorted(groups.items(), key=lambda g: -len(g[1]))
-        ordered = [p for _, ps in by_size for p in ps]
-        number = {p.arxiv_id: n for n, p in enumerate(ordered, 1)}
-        listing = "\n\n".join(f"**{topic}**\n" + "\n".join(f"• [{number[p.arxiv_id]}] {p.title}" for p in ps)
-                               for topic, ps in by_size)
-
-        def overview_offline() -> str:
-            top = ", ".join(f"{t} ({len(ps)})" for t, ps in by_size[:3])
-            return {EN: f"{len(papers)} new papers in {len(groups)} topics; most on {top}.",
-                    ZH: f"本週新增 {len(papers)} 篇論文，涵蓋 {len(groups)} 個主題；最多的是 {top}。"}[base_language(language)]
-
-        period = f"between {since.date().isoformat()} and {until.date().isoformat()}"
-        plan = _Plan("digest", ordered, language, overview_offline, renumber=False, task={"period": period})
-        answer = await self._compose(plan, on_text, on_queue)
-        # The listing cites every paper, numbered as the sources were given to the model.
-        answer.text = f"{answer.text}\n\n{localise(listing, language)}"
-        answer.citations = [Citation(n, p.arxiv_id, p.title, p.url) for n, p in enumerate(ordered, 1)]
-        answer.sources = []
-        answer.items = [{"topic": t, "papers": [p.arxiv_id for p in ps]} for t, ps in groups.items()]
-        return answer
+        return await self._compose(plan, on_text, on_queue, caller)
 
     # -- plans: retrieval and the offline text, CPU work in the pool -------------------
     def _plan_ask(self, question: str, history: list) -> _Plan:
@@ -236,7 +242,7 @@ class Answerer:
         hits = [h for h in hits if h.score >= WEAK_SOURCE * hits[0].score] if hits else []
         papers = [h.paper for h in hits]
         return _Plan("ask", papers, language, lambda: self._extracts(papers, question, language),
-                     question=question, history=history, notices=notices)
+                     question=question, history=history, notices=notices, cache_input=normalise(question))
 
     def _plan_summarize(self, target: str, language: str | None) -> _Plan:
         paper = self._maybe_paper(target)
@@ -252,7 +258,8 @@ class Answerer:
             flt = SearchFilter(topics=topics)
             papers = sorted((p for p in self.kb.catalog.values() if flt.admits(p)), key=lambda p: p.date, reverse=True)
             what = f"the {len(papers)} papers on the topic {', '.join(topics)}"
-        return _Plan("summarize", papers, language, lambda: self._summaries(papers, language), task={"what": what})
+        return _Plan("summarize", papers, language, lambda: self._summaries(papers, language), task={"what": what},
+                     cache_input=normalise(target))
 
     def _plan_compare(self, ids: list[str], language: str) -> _Plan:
         if not 2 <= len(ids) <= 4:
@@ -265,7 +272,7 @@ class Answerer:
         items = [{"arxiv_id": p.arxiv_id, "title": p.title, "date": p.date.isoformat(), "topics": list(p.topics),
                   "summary": _first_sentences(p.summary, 2), "url": p.url} for p in papers]
         return _Plan("compare", papers, language, lambda: self._side_by_side(papers, language),
-                     task={"n": len(papers), "items": items})
+                     task={"n": len(papers)}, cache_input=" ".join(normalised), finish=_with_items(items))
 
     def _plan_recommend(self, target: str, k: int, language: str | None) -> _Plan:
         seed = self._maybe_paper(target)
@@ -287,7 +294,36 @@ class Answerer:
 
         interest = f"more papers like “{seed.title}”" if seed else target
         return _Plan("recommend", papers, language, offline, question=interest, notices=notices,
-                     task={"items": items})
+                     cache_input=f"{normalise(target)} {k}", finish=_with_items(items))
+
+    def _plan_digest(self, since: dt.datetime, until: dt.datetime, language: str) -> _Plan:
+        papers = sorted((p for p in self.kb.catalog.values() if p.added_at and since < p.added_at <= until),
+                        key=lambda p: (p.date, p.arxiv_id), reverse=True)
+        groups: dict[str, list[Paper]] = {}
+        for paper in papers:  # each paper once, under its first topic
+            groups.setdefault(paper.topics[0] if paper.topics else "—", []).append(paper)
+        by_size = sorted(groups.items(), key=lambda g: -len(g[1]))
+        ordered = [p for _, ps in by_size for p in ps]
+        number = {p.arxiv_id: n for n, p in enumerate(ordered, 1)}
+        listing = "\n\n".join(f"**{topic}**\n" + "\n".join(f"• [{number[p.arxiv_id]}] {p.title}" for p in ps)
+                               for topic, ps in by_size)
+
+        def overview_offline() -> str:
+            top = ", ".join(f"{t} ({len(ps)})" for t, ps in by_size[:3])
+            return {EN: f"{len(papers)} new papers in {len(groups)} topics; most on {top}.",
+                    ZH: f"本週新增 {len(papers)} 篇論文，涵蓋 {len(groups)} 個主題；最多的是 {top}。"}[base_language(language)]
+
+        def finish(answer: Answer) -> Answer:
+            # The listing cites every paper, numbered as the sources were given to the model.
+            answer.text = f"{answer.text}\n\n{localise(listing, language)}"
+            answer.citations = [Citation(n, p.arxiv_id, p.title, p.url) for n, p in enumerate(ordered, 1)]
+            answer.sources = []
+            answer.items = [{"topic": t, "papers": [p.arxiv_id for p in ps]} for t, ps in groups.items()]
+            return answer
+
+        period = f"between {since.date().isoformat()} and {until.date().isoformat()}"
+        return _Plan("digest", ordered, language, overview_offline, renumber=False, task={"period": period},
+                     finish=finish)
 
     def _search(self, query: str, k: int, language: str) -> tuple[list[Hit], list[str]]:
         """Hybrid search; while the Chroma server is down, word matching alone (the lexical
@@ -301,38 +337,79 @@ class Answerer:
         return hits, []
 
     # -- composition --------------------------------------------------------------
-    async def _compose(self, plan: _Plan, on_text: OnText | None, on_queue: OnQueue | None) -> Answer:
+    async def _compose(self, plan: _Plan, on_text: OnText | None, on_queue: OnQueue | None,
+                       caller: Caller) -> Answer:
+        """The model's answer (from the cache when it wrote it before), or the offline one:
+        without a model, over budget, or when the model failed or its answer was unusable."""
         if not plan.papers:
             return self._empty(plan.operation, plan.language, plan.notices)
-        known = set(self.kb.catalog)
-        language, papers, renumber = plan.language, plan.papers, plan.renumber
-        notice = _label(OFFLINE_LABEL, language)
+        notice = _label(OFFLINE_LABEL, plan.language)
         if self.llm is not None:
-            messages = build_messages(plan.operation, papers, language, plan.question, plan.history, **plan.task)
+            key = self._cache_key(plan)
+            if key and (hit := self.cache.get(key)):  # written before: free, and shown at once
+                self._record_hit(plan.operation, caller, hit["cost_usd"])
+                return replace(Answer.from_dict(hit["answer"]), cached=True)
+            over = self.budget.check(caller) if self.budget else None
+            if over is not None:
+                notice = _over_budget(over, plan.language)
+            else:
+                answer, notice, spent = await self._from_model(plan, on_text, on_queue, caller)
+                if answer is not None:
+                    if key and spent is not None:
+                        self.cache.put(key, plan.operation, self.llm.model, [p.arxiv_id for p in plan.papers],
+                                       answer.to_dict(), *spent)
+                    return answer
+        known = set(self.kb.catalog)
+        text, cited = await self.offload(lambda: check_citations(plan.offline(), plan.papers, known, plan.renumber))
+        return self._finish(plan, localise(text, plan.language), cited, OFFLINE, " ".join([*plan.notices, notice]))
 
-            def check(text: str) -> str:
-                return "" if echoes_prompt(text) else localise(check_citations(text, papers, known, renumber)[0],
-                                                               language)
+    async def _from_model(self, plan: _Plan, on_text: OnText | None, on_queue: OnQueue | None, caller: Caller):
+        """(answer, "", its tokens and cost when worth caching) or (None, why not shown, None)."""
+        language, papers, renumber = plan.language, plan.papers, plan.renumber
+        known = set(self.kb.catalog)
+        messages = build_messages(plan.operation, papers, language, plan.question, plan.history, **plan.task)
 
-            try:
-                completion = await self.llm.complete(
-                    messages, on_text=(lambda raw: on_text(Draft(raw, check))) if on_text else None,
-                    on_queue=on_queue)
-                tracker(MODEL).ok()
-                text, cited = await self.offload(check_citations, completion.text, papers, known, renumber)
-                rejected = ("echo" if echoes_prompt(completion.text) else "empty" if not completion.text.strip()
-                            else "uncited" if not cited else None)
-                if rejected is None:
-                    notes = [*plan.notices, _label(CUT_OFF_LABEL, language)] if completion.cut_off else plan.notices
-                    text = f"{text} …" if completion.cut_off else text
-                    return self._answer(plan, localise(text, language), cited, LLM, " ".join(notes))
-                log.warning("model answer for %s not shown: %s", plan.operation, _REJECTED[rejected][EN])
-                notice = _label(FALLBACK_LABEL, language, reason=_label(_REJECTED[rejected], language))
-            except Exception as exc:  # the user still gets the sources
-                self._model_failed(plan.operation, exc)
-                notice = _label(FALLBACK_LABEL, language, reason=localise(explain_failure(exc), language))
-        text, cited = await self.offload(lambda: check_citations(plan.offline(), papers, known, renumber))
-        return self._answer(plan, localise(text, language), cited, OFFLINE, " ".join([*plan.notices, notice]))
+        def check(text: str) -> str:
+            return "" if echoes_prompt(text) else localise(check_citations(text, papers, known, renumber)[0],
+                                                           language)
+
+        try:
+            completion = await self.llm.complete(
+                messages, on_text=(lambda raw: on_text(Draft(raw, check))) if on_text else None,
+                on_queue=on_queue, operation=plan.operation, caller=caller)
+        except Exception as exc:  # the user still gets the sources
+            self._model_failed(plan.operation, exc)
+            return None, _label(FALLBACK_LABEL, language, reason=localise(explain_failure(exc), language)), None
+        tracker(MODEL).ok()
+        text, cited = await self.offload(check_citations, completion.text, papers, known, renumber)
+        rejected = ("echo" if echoes_prompt(completion.text) else "empty" if not completion.text.strip()
+                    else "uncited" if not cited else None)
+        if rejected is not None:
+            log.warning("model answer for %s not shown: %s", plan.operation, _REJECTED[rejected][EN])
+            if self.llm.ledger and completion.call_id:
+                self.llm.ledger.amend(completion.call_id, f"fallback: {_REJECTED[rejected][EN]}")
+            return None, _label(FALLBACK_LABEL, language, reason=_label(_REJECTED[rejected], language)), None
+        notes = plan.notices
+        if completion.cut_off:
+            notes, text = [*notes, _label(CUT_OFF_LABEL, language)], f"{text} …"
+        answer = self._finish(plan, localise(text, language), cited, LLM, " ".join(notes))
+        usage = completion.usage
+        spent = (usage.prompt_tokens, usage.completion_tokens,
+                 cost(self.llm.ledger.prices, self.llm.model, usage.prompt_tokens, usage.completion_tokens)
+                 if self.llm.ledger else None)
+        return answer, "", None if completion.cut_off else spent  # only complete answers are served again
+
+    def _cache_key(self, plan: _Plan) -> str | None:
+        """None when the answer may not be cached (no cache; a follow-up in a thread)."""
+        if self.cache is None or plan.history:
+            return None
+        return cache_key(plan.operation, plan.cache_input, format_sources(plan.papers), plan.task, plan.language,
+                         self.llm.model, prompt_fingerprint(plan.operation))
+
+    def _record_hit(self, operation: str, caller: Caller, saved: float | None) -> None:
+        if self.llm.ledger is not None:
+            self.llm.ledger.record(caller=caller, operation=operation, model=self.llm.model, cached=True,
+                                   saved_usd=saved, outcome="ok")
 
     @staticmethod
     def _model_failed(operation: str, exc: Exception) -> None:
@@ -343,13 +420,14 @@ class Answerer:
         else:
             log.warning("model failed for %s: %s", operation, explain_failure(exc))
 
-    def _answer(self, plan: _Plan, text: str, cited: list[Paper], mode: str, notice: str) -> Answer:
+    def _finish(self, plan: _Plan, text: str, cited: list[Paper], mode: str, notice: str) -> Answer:
         citations = [Citation(n, p.arxiv_id, p.title, p.url) for n, p in enumerate(cited, 1)]
         cited_ids = {p.arxiv_id for p in cited}
         others = [p for p in plan.papers if p.arxiv_id not in cited_ids]
         sources = [Citation(len(citations) + n, p.arxiv_id, p.title, p.url) for n, p in enumerate(others, 1)]
-        return Answer(plan.operation, text, citations, sources, mode, self.model if mode == LLM else None,
-                      plan.language, notice)
+        answer = Answer(plan.operation, text, citations, sources, mode, self.model if mode == LLM else None,
+                        plan.language, notice)
+        return plan.finish(answer) if plan.finish else answer
 
     def _empty(self, operation: str, language: str, notices: list[str] = ()) -> Answer:
         return Answer(operation, _label(NOTHING_FOUND, language), [], [], LLM if self.llm else OFFLINE,
@@ -430,6 +508,16 @@ class Answerer:
         except InvalidArxivId:
             return None
         return self._known(arxiv_id)
+
+
+def open_answerer(config: Config, kb: KnowledgeBase) -> Answerer:
+    """The answer engine as configured: the model (if any) with its ledger, the answer
+    cache and the budgets, all in paperbot's one SQLite store."""
+    ledger = open_ledger(config)
+    cache = AnswerCache(ledger.db, config.cache.max_entries) if config.cache.enabled else None
+    return Answerer(kb, make_llm(config, ledger=ledger), top_k=config.retrieval.top_k,
+                    max_question_chars=config.retrieval.max_question_chars, cache=cache,
+                    budget=Budget(config.budget, ledger))
 
 
 _SENTENCE = re.compile(r"(?<=[。！？；!?])|(?<=\.)\s+")

@@ -88,6 +88,36 @@ class DigestSettings:
 
 
 @dataclass(frozen=True)
+class CacheSettings:
+    enabled: bool = True  # answers the model already wrote are served again at no cost
+    max_entries: int = 20000  # least recently used entries beyond this are dropped
+
+
+@dataclass(frozen=True)
+class Price:
+    """USD per million tokens for one model (a model without a price has an unknown cost)."""
+
+    input: float = 0.0
+    output: float = 0.0
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per member and day (UTC); 0 = no limit."""
+
+    user_daily_requests: int = 0
+    user_daily_tokens: int = 0
+
+
+@dataclass(frozen=True)
+class BudgetSettings:
+    user_daily_requests: int = 0  # model answers per member per day (UTC); 0 = no limit
+    user_daily_tokens: int = 0  # prompt + completion tokens per member per day; 0 = no limit
+    guild_monthly_usd: float = 0.0  # model cost per server per calendar month (UTC); 0 = no cap
+    tiers: dict[str, Limits] = field(default_factory=dict)  # role name or ID -> its members' limits
+
+
+@dataclass(frozen=True)
 class Config:
     data: DataSettings = field(default_factory=DataSettings)
     store: StoreSettings = field(default_factory=StoreSettings)
@@ -96,6 +126,9 @@ class Config:
     retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
     discord: DiscordSettings = field(default_factory=DiscordSettings)
     digest: DigestSettings = field(default_factory=DigestSettings)
+    cache: CacheSettings = field(default_factory=CacheSettings)
+    prices: dict[str, Price] = field(default_factory=dict)  # model name -> price
+    budget: BudgetSettings = field(default_factory=BudgetSettings)
     base_dir: Path = field(default_factory=Path.cwd)  # relative paths resolve against this
 
     # Secrets and locations from the environment, never from files.
@@ -140,6 +173,14 @@ class Config:
 def _coerce(key: str, value, kind):
     """Check one TOML value against the dataclass field's type."""
     origin = typing.get_origin(kind)
+    if origin is dict:  # a table of named settings tables, e.g. [prices."gpt-4o-mini"]
+        item = typing.get_args(kind)[1]
+        if not isinstance(value, dict):
+            raise ConfigError(f"{key}: expected a table of {item.__name__} settings, got {value!r}")
+        for name, entry in value.items():
+            if not isinstance(entry, dict):
+                raise ConfigError(f"{key}.{name}: expected a table of settings, got {entry!r}")
+        return {str(name): _section(f"{key}.{name}", item, entry) for name, entry in value.items()}
     if origin is tuple:
         (item,) = {a for a in typing.get_args(kind) if a is not Ellipsis}
         if not isinstance(value, list):
@@ -204,7 +245,8 @@ def load_config(path: str | Path | None = None) -> Config:
             raise ConfigError(f"[{name}]: unknown section; allowed: {', '.join(sorted(sections))}")
         if not isinstance(value, dict):
             raise ConfigError(f"[{name}]: expected a table of settings")
-        built[name] = _section(name, typing.get_type_hints(Config)[name], value)
+        kind = typing.get_type_hints(Config)[name]
+        built[name] = _coerce(name, value, kind) if typing.get_origin(kind) is dict else _section(name, kind, value)
     base_dir = config_path.resolve().parent if config_path.is_file() else Path.cwd()
     config = Config(**built, base_dir=base_dir)
     _check(config)

@@ -28,7 +28,7 @@ def write_gloss(llm, paper: Paper) -> str:
         ChatMessage(role=MessageRole.USER, content=f"Title: {paper.title}\n<summary>{paper.summary}</summary>"),
     ]
     try:
-        return llm.complete_sync(messages).text
+        return llm.complete_sync(messages, operation="gloss").text
     except Exception as exc:
         log.warning("no English gloss for %s: %s", paper.arxiv_id, explain_failure(exc))
         return ""

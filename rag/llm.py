@@ -18,11 +18,12 @@ import collections
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from llama_index.core.base.llms.types import ChatMessage
 
 from rag.config import Config, LLMSettings
+from rag.usage import CLI, Caller, Ledger
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ class Completion:
     finish_reason: str | None  # "stop"; "length" or None when the model stopped early
     usage: Usage
     seconds: float
+    call_id: int | None = None  # its row in the ledger
 
     @property
     def cut_off(self) -> bool:
@@ -192,15 +194,17 @@ class _Quirks:
 
 
 class ChatModel:
-    """One OpenAI-compatible chat model behind a `ModelGate`."""
+    """One OpenAI-compatible chat model behind a `ModelGate`; every call goes in the ledger."""
 
-    def __init__(self, settings: LLMSettings, api_key: str, base_url: str, gate: ModelGate | None = None):
+    def __init__(self, settings: LLMSettings, api_key: str, base_url: str, gate: ModelGate | None = None,
+                 ledger: Ledger | None = None):
         import openai
 
         self.settings = settings
         self.model = settings.model
         self.base_url = base_url
         self.gate = gate or ModelGate(settings.concurrency)
+        self.ledger = ledger
         common = dict(api_key=api_key or "unused", base_url=base_url, timeout=settings.timeout,
                       max_retries=settings.max_retries)
         self.client = openai.AsyncOpenAI(**common)
@@ -209,21 +213,44 @@ class ChatModel:
 
     # -- the two ways to call it ------------------------------------------------------
     async def complete(self, messages: list[ChatMessage], on_text: OnText | None = None,
-                       on_queue: OnQueue | None = None) -> Completion:
+                       on_queue: OnQueue | None = None, *, operation: str = "ask", caller: Caller = CLI) -> Completion:
         """The model's answer, streamed through `on_text` when given; waits its turn."""
         async with self.gate.slot(on_queue):
             started = time.monotonic()
-            if on_text is None:
-                response = await self._with_quirks(lambda **kw: self.client.chat.completions.create(**kw),
-                                                   messages, stream=False)
-                return _from_response(response, messages, time.monotonic() - started)
-            return await self._stream(messages, on_text, started)
+            try:
+                if on_text is None:
+                    response = await self._with_quirks(lambda **kw: self.client.chat.completions.create(**kw),
+                                                       messages, stream=False)
+                    completion = _from_response(response, messages, time.monotonic() - started)
+                else:
+                    completion = await self._stream(messages, on_text, started)
+            except Exception as exc:
+                self._record(operation, caller, None, time.monotonic() - started, f"error: {explain_failure(exc)}")
+                raise
+        return self._recorded(completion, operation, caller)
 
-    def complete_sync(self, messages: list[ChatMessage]) -> Completion:
+    def complete_sync(self, messages: list[ChatMessage], *, operation: str, caller: Caller = CLI) -> Completion:
         """Blocking, not streamed, outside the gate: for ingest's one-off calls."""
         started = time.monotonic()
-        response = self._with_quirks_sync(messages)
-        return _from_response(response, messages, time.monotonic() - started)
+        try:
+            response = self._with_quirks_sync(messages)
+        except Exception as exc:
+            self._record(operation, caller, None, time.monotonic() - started, f"error: {explain_failure(exc)}")
+            raise
+        return self._recorded(_from_response(response, messages, time.monotonic() - started), operation, caller)
+
+    def _recorded(self, completion: Completion, operation: str, caller: Caller) -> Completion:
+        outcome = "ok" if not completion.cut_off else f"ok: cut off ({completion.finish_reason or 'no finish reason'})"
+        call_id = self._record(operation, caller, completion.usage, completion.seconds, outcome)
+        return replace(completion, call_id=call_id)
+
+    def _record(self, operation: str, caller: Caller, usage: Usage | None, seconds: float, outcome: str) -> int | None:
+        if self.ledger is None:
+            return None
+        usage = usage or Usage()
+        return self.ledger.record(caller=caller, operation=operation, model=self.model,
+                                  prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
+                                  estimated=usage.estimated, seconds=seconds, outcome=outcome)
 
     # -- internals ----------------------------------------------------------------------
     async def _stream(self, messages, on_text: OnText, started: float) -> Completion:
@@ -335,11 +362,11 @@ def _from_response(response, messages, seconds: float) -> Completion:
                       _usage(getattr(response, "usage", None), messages, text), seconds)
 
 
-def make_llm(config: Config, gate: ModelGate | None = None) -> ChatModel | None:
+def make_llm(config: Config, gate: ModelGate | None = None, ledger: Ledger | None = None) -> ChatModel | None:
     """A model when a key or a base URL is configured; None means offline mode."""
     if not config.llm_enabled:
         return None
-    return ChatModel(config.llm, config.openai_api_key, config.llm_base_url or OPENAI_BASE, gate)
+    return ChatModel(config.llm, config.openai_api_key, config.llm_base_url or OPENAI_BASE, gate, ledger)
 
 
 def explain_failure(exc: BaseException) -> str:

@@ -8,6 +8,7 @@ taught models to copy the entity into their answers).
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 from llama_index.core.base.llms.types import ChatMessage, MessageRole
@@ -16,7 +17,7 @@ from llama_index.core.prompts import PromptTemplate
 from rag.language import EN, ZH, ZH_CN
 from rag.papers import Paper
 
-PROMPT_VERSION = "3"  # bump when a template below changes: cached answers depend on it
+PROMPT_VERSION = "3"  # bump when how sources are laid out changes (templates are fingerprinted as text)
 
 LANGUAGE_NAMES = {
     ZH: "Traditional Chinese as used in Taiwan (繁體中文, zh-TW)",
@@ -61,6 +62,13 @@ _DELIMITER = re.compile(r"<(\s*/?\s*)(sources?|question)\b", re.IGNORECASE)
 def defuse(text: str) -> str:
     """Text that cannot open or close one of the prompt's delimiters."""
     return _DELIMITER.sub(lambda m: "‹" + m[1] + m[2], text)
+
+
+def prompt_fingerprint(task: str) -> str:
+    """Names the instructions an answer was written under: cached answers of a task are
+    reused only while its templates are unchanged."""
+    text = f"{PROMPT_VERSION}\n{SYSTEM.get_template()}\n{TASKS[task]}"
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def format_sources(papers: list[Paper]) -> str:

@@ -148,9 +148,10 @@ def bot_config(tmp_path: Path, server, base: Config | None = None, **discord) ->
 
 
 @contextlib.asynccontextmanager
-async def running_bot(config: Config, kb, llm=None, **options):
+async def running_bot(config: Config, kb, llm=None, answerer=None, **options):
     """The product bot (PaperBot), started in this event loop and ready; closed after.
-    discord.py's Discord location is restored afterwards."""
+    `answerer` defaults to one with `llm` and no cache or budgets (`open_answerer` builds
+    the configured one). discord.py's Discord location is restored afterwards."""
     import discord.gateway
     import discord.http
 
@@ -160,7 +161,8 @@ async def running_bot(config: Config, kb, llm=None, **options):
 
     saved = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
     point_at(config.discord)
-    answerer = Answerer(kb, llm, top_k=config.retrieval.top_k, max_question_chars=config.retrieval.max_question_chars)
+    answerer = answerer or Answerer(kb, llm, top_k=config.retrieval.top_k,
+                                    max_question_chars=config.retrieval.max_question_chars)
     bot = PaperBot(config, kb, answerer, guild_ready_timeout=0.1, **options)
     try:
         task = await launch(bot, BOT_TOKEN)

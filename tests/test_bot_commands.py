@@ -18,7 +18,7 @@ from peers.discord_server import DiscordServer
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
-ADMIN_COMMANDS = {"digest-channel", "reload"}
+ADMIN_COMMANDS = {"digest-channel", "reload", "usage"}
 MANAGE_GUILD = 1 << 5
 
 

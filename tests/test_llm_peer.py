@@ -1,5 +1,5 @@
 """Tests of the OpenAI-compatible test peer (tests/peers/llm_server.py),
-driven by the real openai client and by LlamaIndex's OpenAILike."""
+driven by the real openai client."""
 
 import json
 import math
@@ -192,24 +192,3 @@ def test_embeddings_dimensions_and_scripting(llm_server):
 
 def test_models(llm_server):
     assert [m.id for m in client(llm_server).models.list()] == ["test-model"]
-
-
-# ------------------------------------------------------------ llama-index
-
-
-def test_llamaindex_openai_like(llm_server):
-    from llama_index.core.llms import ChatMessage
-    from llama_index.llms.openai_like import OpenAILike
-
-    llm = OpenAILike(model="test-model", api_base=llm_server.base_url, api_key="test",
-                     is_chat_model=True, context_window=8192, max_retries=0, timeout=5)
-    msgs = [ChatMessage(role="user", content="hi")]
-    llm_server.script(reply("answer one"), reply("streamed answer two"))
-
-    assert llm.chat(msgs).message.content == "answer one"
-    last = None
-    for last in llm.stream_chat(msgs):
-        pass
-    assert last is not None and last.message.content == "streamed answer two"
-    assert llm_server.last_chat() == [{"role": "user", "content": "hi"}]
-    assert llm_server.requests[-1].json["stream"] is True

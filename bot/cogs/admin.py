@@ -1,4 +1,5 @@
-"""/reload (admins): re-read the configured paper tables into the knowledge base."""
+"""Admin commands: /reload (re-read the paper tables into the knowledge base) and /usage
+(what the model cost, from the ledger)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from discord.ext import commands
 from bot import render
 from bot.i18n import language_for, t
 from rag.papers import read_tables
+from rag.usage import day_start, month_start, open_ledger
 
 if TYPE_CHECKING:
     from bot.app import PaperBot
@@ -41,6 +43,19 @@ class Admin(commands.Cog):
                 await self.bot.relist()
         await interaction.edit_original_response(content=render.clip(text, render.CONTENT),
                                                  allowed_mentions=render.NO_MENTIONS)
+
+    @app_commands.command(name="usage", description="Admin: what the model cost this month and today, and who used it")
+    @app_commands.default_permissions(manage_guild=True)
+    @app_commands.checks.has_permissions(manage_guild=True)
+    @app_commands.guild_only()
+    async def usage(self, interaction: discord.Interaction) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        ledger = self.bot.answerer.llm.ledger if self.bot.answerer.llm else open_ledger(self.bot.config)
+        now, guild = ledger.clock(), str(interaction.guild_id)
+        month, today = ledger.report(month_start(now), guild=guild), ledger.report(day_start(now), guild=guild)
+        await interaction.edit_original_response(
+            embed=render.usage_embed(month, today, self.bot.answerer.model, language_for(interaction.locale)),
+            allowed_mentions=render.NO_MENTIONS)
 
     def _reingest(self, language: str) -> str:
         kb = self.bot.kb

@@ -39,6 +39,9 @@ class Answers(commands.Cog):
                                  lambda on_text, on_queue: run(language, on_text, on_queue),
                                  self.bot.config.discord.stream_edit_interval)
 
+    def _caller(self, interaction: discord.Interaction):
+        return self.bot.caller(interaction.user, interaction.guild)
+
     @app_commands.command(name="ask", description="Ask a question about the papers; the answer cites its sources")
     @app_commands.describe(question="Your question, in English or Chinese")
     @llm_cooldown()
@@ -46,14 +49,16 @@ class Answers(commands.Cog):
         # The answer follows the question's language, which rag detects itself.
         await self._answer(interaction, lambda _: question,
                            lambda _, on_text, on_queue: self.bot.answerer.ask(question, on_text=on_text,
-                                                                              on_queue=on_queue))
+                                                                              on_queue=on_queue,
+                                                                              caller=self._caller(interaction)))
 
     @app_commands.command(name="summarize", description="Summarise one paper (arXiv ID) or every paper on a topic")
     @app_commands.describe(target="An arXiv ID or a topic")
     @llm_cooldown()
     async def summarize(self, interaction: discord.Interaction, target: str) -> None:
         await self._answer(interaction, lambda lang: t("title.summarize", lang, target=target),
-                           lambda lang, on_text, on_queue: self.bot.answerer.summarize(target, lang, on_text, on_queue))
+                           lambda lang, on_text, on_queue: self.bot.answerer.summarize(
+                               target, lang, on_text, on_queue, self._caller(interaction)))
 
     @app_commands.command(name="compare", description="Compare 2 to 4 papers side by side")
     @app_commands.describe(papers="2 to 4 arXiv IDs separated by spaces")
@@ -61,7 +66,8 @@ class Answers(commands.Cog):
     async def compare(self, interaction: discord.Interaction, papers: str) -> None:
         ids = [i for i in re.split(r"[\s,，、;]+", papers) if i]
         await self._answer(interaction, lambda lang: t("title.compare", lang, ids=" · ".join(ids)),
-                           lambda lang, on_text, on_queue: self.bot.answerer.compare(ids, lang, on_text, on_queue))
+                           lambda lang, on_text, on_queue: self.bot.answerer.compare(
+                               ids, lang, on_text, on_queue, self._caller(interaction)))
 
     @app_commands.command(name="recommend", description="Papers for an interest, or more papers like one (arXiv ID)")
     @app_commands.describe(interest="What you are interested in, or an arXiv ID", count="How many papers (1-10)")
@@ -69,8 +75,8 @@ class Answers(commands.Cog):
     async def recommend(self, interaction: discord.Interaction, interest: str,
                         count: app_commands.Range[int, 1, 10] = 5) -> None:
         await self._answer(interaction, lambda lang: t("title.recommend", lang, target=interest),
-                           lambda lang, on_text, on_queue: self.bot.answerer.recommend(interest, count, lang, on_text,
-                                                                                       on_queue))
+                           lambda lang, on_text, on_queue: self.bot.answerer.recommend(
+                               interest, count, lang, on_text, on_queue, self._caller(interaction)))
 
     @summarize.autocomplete("target")
     @recommend.autocomplete("interest")

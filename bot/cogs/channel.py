@@ -73,8 +73,9 @@ class ChannelQuestions(commands.Cog):
             async with channel.typing():
                 await answer_in_channel(
                     channel, question, language,
-                    lambda on_text, on_queue: self.bot.answerer.ask(question, history=history, on_text=on_text,
-                                                                    on_queue=on_queue),
+                    lambda on_text, on_queue: self.bot.answerer.ask(
+                        question, history=history, on_text=on_text, on_queue=on_queue,
+                        caller=self.bot.caller(message.author, message.guild)),
                     self.bot.config.discord.stream_edit_interval)
         except Exception as exc:  # the bot keeps running; the asker learns what happened
             await channel.send(user_message(exc, language, f"question in #{channel}"), allowed_mentions=NO_MENTIONS)

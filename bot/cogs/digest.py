@@ -19,6 +19,7 @@ import asyncio
 import datetime as dt
 import hashlib
 import logging
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import discord
@@ -35,6 +36,7 @@ from bot.state import DigestState, GuildDigest, PendingPost
 from rag.answers import Answer
 from rag.db import open_db
 from rag.language import EN, base_language
+from rag.usage import BOT
 
 if TYPE_CHECKING:
     from bot.app import PaperBot
@@ -95,7 +97,8 @@ class Digest(commands.Cog):
                 try:
                     if pending is None:
                         since = digest.cutoff or now - schedule.WEEK
-                        answer = await self.bot.answerer.digest(since, now, digest.language)
+                        answer = await self.bot.answerer.digest(since, now, digest.language,
+                                                                caller=replace(BOT, guild=str(guild_id)))
                         pending = PendingPost(slot, since, now, answer.to_dict(), now)
                         self.state.begin(guild_id, pending)
                     if await self._post(guild_id, digest, pending):
@@ -162,7 +165,8 @@ class Digest(commands.Cog):
         since = now - dt.timedelta(days=days)
         await answer_interaction(
             interaction, t("digest.preview_title", language, since=since.date().isoformat()), language,
-            lambda on_text, on_queue: self.bot.answerer.digest(since, now, language, on_text, on_queue),
+            lambda on_text, on_queue: self.bot.answerer.digest(
+                since, now, language, on_text, on_queue, self.bot.caller(interaction.user, interaction.guild)),
             self.bot.config.discord.stream_edit_interval)
 
     @app_commands.command(name="digest-channel", description="Admin: where and when the weekly digest is posted")

@@ -40,7 +40,7 @@ One guild (``guild_id``, ``guild_name``, owned by ``owner_id``), text channels
 the bot user (``bot_id``; the application id ``application_id`` is the same
 snowflake, as on real Discord), and human users: ``owner_id`` (guild owner),
 ``admin_id`` (role ``admin_role_id`` with Manage Server) and ``member_id`` (a
-plain member).  ``add_user`` / ``add_channel`` extend it.  Wherever the API
+plain member).  ``add_user`` / ``add_channel`` / ``add_role`` extend it.  Wherever the API
 takes a ``channel`` or ``user`` you may pass an id or a name
 ("ask-papers", "admin", "member", "owner", or a username).
 
@@ -963,6 +963,17 @@ class DiscordServer(LoopbackServer):
                 "color": 0, "colors": {"primary_color": 0, "secondary_color": None, "tertiary_color": None},
                 "hoist": hoist, "managed": managed, "mentionable": mentionable, "icon": None,
                 "unicode_emoji": None, "flags": 0}
+
+    def add_role(self, name: str, permissions: int = 0) -> int:
+        """A guild role (e.g. "researchers"), announced with GUILD_ROLE_CREATE if the bot is
+        connected. Returns its id; give it to members with ``add_user(..., roles=[id])``."""
+        rid = self._snowflake()
+        with self._lock:
+            self.roles[rid] = self._role(rid, name, permissions, 1 + len(self.roles))
+            role = copy.deepcopy(self.roles[rid])
+        if self._loop is not None and self._sessions:
+            self._call_in_loop(self._dispatch, "GUILD_ROLE_CREATE", {"guild_id": str(self.guild_id), "role": role})
+        return rid
 
     def add_user(self, username: str, *, bot: bool = False, global_name: Optional[str] = None,
                  roles: Iterable[int] = (), admin: bool = False) -> int:
