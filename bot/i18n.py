@@ -120,6 +120,28 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "reload.skipped": {EN: "Skipped rows:", ZH: "略過的列："},
     "reload.missing": {EN: "Missing table files: {paths}", ZH: "找不到表格檔案：{paths}"},
+    # /add
+    "add.not_allowed": {EN: "Only members who may manage messages can add papers to the list.",
+                        ZH: "只有具備「管理訊息」權限的成員可以新增論文到清單。"},
+    "add.not_allowed_role": {EN: "Only members with the {role} role can add papers to the list.",
+                             ZH: "只有具備 {role} 身分組的成員可以新增論文到清單。"},
+    "add.empty": {EN: "Give at least one arXiv ID or link, e.g. 2406.01234.",
+                  ZH: "請至少提供一個 arXiv ID 或連結，例如 2406.01234。"},
+    "add.too_many": {EN: "At most {limit} papers at once; you gave {count}.",
+                     ZH: "一次最多新增 {limit} 篇論文，你提供了 {count} 篇。"},
+    "add.added": {EN: "{user} added {n} paper(s) to the list: in every search now and in the next weekly digest.",
+                  ZH: "{user} 新增了 {n} 篇論文到清單：現在就能搜尋到，也會列入下一次每週摘要。"},
+    "add.listed": {EN: "`{id}` is already in the list.", ZH: "`{id}` 已經在清單中。"},
+    "add.unknown": {EN: "arXiv has no paper `{id}`; check the ID.", ZH: "arXiv 上沒有 `{id}` 這篇論文，請確認 ID。"},
+    "add.withdrawn": {EN: "`{id}` was withdrawn from arXiv by its authors, so it is not added.",
+                      ZH: "`{id}` 已被作者從 arXiv 撤回，因此不新增。"},
+    "add.failed": {EN: "`{id}` was not added: {reason} Nothing was written; try again later.",
+                   ZH: "`{id}` 沒有新增：{reason} 沒有寫入任何內容，請稍後再試。"},
+    "add.draft": {EN: "No language model is configured, so the summary is the English abstract until "
+                      "`paperbot ingest` runs with one.",
+                  ZH: "未設定語言模型，因此摘要暫時是英文摘要，待設定模型後執行 `paperbot ingest` 會寫入中文摘要。"},
+    "add.offer": {EN: "Not in the list yet: {ids}", ZH: "尚未在清單中：{ids}"},
+    "add.button": {EN: "Add {id} to the list", ZH: "將 {id} 加入清單"},
     # /usage
     "usage.title": {EN: "Model use since {since} (UTC)", ZH: "{since} 起的模型用量（UTC）"},
     "usage.month": {EN: "This month", ZH: "本月"},
@@ -140,6 +162,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "label.also": {EN: "Also relevant", ZH: "其他相關論文"},
     "label.date": {EN: "Date", ZH: "日期"},
     "label.topics": {EN: "Topics", ZH: "主題"},
+    "label.authors": {EN: "Authors", ZH: "作者"},
     "label.offline": {EN: "offline extracts", ZH: "離線摘錄"},
     "label.model": {EN: "model: {model}", ZH: "模型：{model}"},
     "label.cached": {EN: "from the answer cache, no model call", ZH: "取自回答快取，未呼叫模型"},
@@ -188,6 +211,8 @@ ZH_DESCRIPTIONS = {
     "Timezone such as Asia/Taipei (default from the config)": "時區，例如 Asia/Taipei（預設依設定檔）",
     "Admin: re-read the paper tables into the knowledge base": "管理員：重新匯入論文表格到知識庫",
     "Admin: what the model cost this month and today, and who used it": "管理員：本月與今天的模型花費及使用者",
+    "Add papers to the list by arXiv ID or link": "以 arXiv ID 或連結新增論文到清單",
+    "arXiv IDs or links, separated by spaces": "arXiv ID 或連結，以空格分隔",
 }
 # Option and choice names only: command names stay English so `/ask` works in every client.
 ZH_NAMES = {

@@ -122,6 +122,17 @@ def _link(title: str, url: str) -> str:
     return f"[{clip(title, 200).replace('[', '(').replace(']', ')')}]({url})"
 
 
+def authors_line(authors: tuple[str, ...], most: int = 3) -> str:
+    """A. One, B. Two, C. Three et al."""
+    shown = ", ".join(authors[:most])
+    return f"{shown} et al." if len(authors) > most else shown
+
+
+def _source(c) -> str:
+    by = authors_line(c.authors)
+    return _link(c.title, c.url) + (f" — {escape(by)}" if by else "")
+
+
 def _text_embeds(text: str, title: str) -> list[discord.Embed]:
     embeds = [discord.Embed(description=part, colour=COLOUR) for part in split_text(text, DESCRIPTION)]
     embeds = embeds or [discord.Embed(description="…", colour=COLOUR)]
@@ -173,14 +184,18 @@ def answer_pages(answer: Answer, title: str) -> list[Page]:
                 inline=True)
         embeds.append(side_by_side)
     embeds += _field_embeds([
-        (t("label.sources", language), [f"[{c.n}] {_link(c.title, c.url)}" for c in answer.citations]),
-        (t("label.also", language), [f"• {_link(c.title, c.url)}" for c in answer.sources]),
+        (t("label.sources", language), [f"[{c.n}] {_source(c)}" for c in answer.citations]),
+        (t("label.also", language), [f"• {_source(c)}" for c in answer.sources]),
     ])
-    # The notice says why the answer is offline; otherwise say which model wrote it.
-    mode = t("label.model", language, model=answer.model) if answer.model else t("label.offline", language)
-    if answer.cached:
-        mode += " · " + t("label.cached", language)
-    return pack(_with_footer(embeds, answer.notice or mode))
+    # Which model wrote it (and any notice: left-out claims, a cut-off); an offline answer's
+    # notice says why it is offline.
+    if answer.mode == "llm" and answer.model:
+        parts = [t("label.model", language, model=answer.model)]
+        parts += [t("label.cached", language)] if answer.cached else []
+        footer = " · ".join(parts + ([answer.notice] if answer.notice else []))
+    else:
+        footer = answer.notice or t("label.offline", language)
+    return pack(_with_footer(embeds, footer))
 
 
 def preview_embed(text: str, title: str) -> discord.Embed:
@@ -203,6 +218,9 @@ def paper_embed(paper: Paper, language: str) -> discord.Embed:
     embed.add_field(name=t("label.date", language), value=paper.date.isoformat(), inline=True)
     embed.add_field(name=t("label.topics", language), value=clip("、".join(paper.topics) or "—", FIELD_VALUE),
                     inline=False)
+    if paper.authors:
+        embed.add_field(name=t("label.authors", language), value=clip(escape(authors_line(paper.authors, 8)),
+                                                                      FIELD_VALUE), inline=False)
     return embed
 
 
@@ -218,6 +236,27 @@ def not_found_text(arxiv_id: str, suggestions: list[Paper], language: str) -> st
 def topics_pages(topics: list[tuple[str, int]], language: str) -> list[Page]:
     lines = [f"**{topic}** — {papers_label(count, language)}" for topic, count in topics]
     return pack(_text_embeds("\n".join(lines), t("title.topics", language, count=len(topics))))
+
+
+def added(results: list, user_id: int, language: str) -> tuple[str, list[discord.Embed]]:
+    """What /add did: a line per paper that was not added, a card per paper in the list."""
+    from rag.add import ADDED, FAILED, LISTED, UNKNOWN, WITHDRAWN
+
+    new = [r for r in results if r.status == ADDED]
+    lines = [t("add.added", language, user=f"<@{user_id}>", n=len(new))] if new else []
+    for r in results:
+        if r.status == LISTED:
+            lines.append(t("add.listed", language, id=r.arxiv_id))
+        elif r.status == UNKNOWN:
+            lines.append(t("add.unknown", language, id=r.arxiv_id))
+        elif r.status == WITHDRAWN:
+            lines.append(t("add.withdrawn", language, id=r.arxiv_id))
+        elif r.status == FAILED:
+            lines.append(t("add.failed", language, id=r.arxiv_id, reason=clip(r.reason, 300)))
+    if any(r.draft for r in new):
+        lines.append(t("add.draft", language))
+    cards = [paper_embed(r.paper, language) for r in results if r.status in (ADDED, LISTED) and r.paper]
+    return clip("\n".join(lines), CONTENT), pack(cards)[0] if cards else []
 
 
 def usage_embed(month: dict, today: dict, model: str | None, language: str) -> discord.Embed:

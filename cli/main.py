@@ -57,31 +57,39 @@ def open_kb(config: Config, *, ensure_ingested: bool = True):
 
 # -- commands -------------------------------------------------------------------
 def cmd_ingest(args, config: Config) -> int:
+    import asyncio
+
     import openai
 
+    from rag.add import open_adder
     from rag.llm import explain_failure, make_llm
-    from rag.usage import open_ledger
     from rag.papers import read_tables
+    from rag.usage import open_ledger
 
     paths = [Path(p) for p in args.paths] or config.table_paths
     missing = [p for p in paths if not p.is_file()]
     if missing:
         raise UsageError(f"no such table: {', '.join(map(str, missing))}")
+    kb = open_kb(config, ensure_ingested=False)
+    llm = make_llm(config, ledger=open_ledger(config))
+    # Rows /add wrote without a model get their Chinese summary once a model is configured.
+    drafts = asyncio.run(open_adder(config, kb, llm).finish_drafts()) if llm and not args.paths else []
     table = read_tables(paths)
     for error in table.errors:
         print(f"skipped {error}", file=sys.stderr)
-    kb = open_kb(config, ensure_ingested=False)
     try:
-        report = kb.ingest(table.papers, progress=sys.stderr.isatty() or args.progress,
-                           llm=make_llm(config, ledger=open_ledger(config)))
+        report = kb.ingest(table.papers, progress=sys.stderr.isatty() or args.progress, llm=llm)
     except openai.OpenAIError as exc:  # the embeddings backend gave up
         raise ServiceError(f"embedding failed: {explain_failure(exc).replace('language model', 'embeddings server')}; "
                            "the papers stored so far are kept, run `paperbot ingest` again to resume") from None
+    enriched = _enrich(config, kb) if config.arxiv.enrich and not args.no_enrich else None
     summary = {
         "added": len(report.added),
         "updated": len(report.updated),
         "unchanged": len(report.unchanged),
         "glossed": len(report.glossed),
+        "summarized": len(drafts),
+        "enrichment": enriched.to_dict() if enriched else None,
         "skipped": [{"source": e.source, "line": e.line, "reason": e.reason} for e in table.errors],
         "total": kb.store.count(),
     }
@@ -93,7 +101,52 @@ def cmd_ingest(args, config: Config) -> int:
             f"{summary['glossed']} glossed, "
             f"{len(table.errors)} skipped; {summary['total']} papers in the knowledge base"
         )
+        if drafts:
+            print(f"wrote the Chinese summary of {len(drafts)} paper(s) added without a model")
+        if enriched and (enriched.enriched or enriched.unknown):
+            print(f"arXiv: abstracts and authors for {len(enriched.enriched)} paper(s); "
+                  f"{len(enriched.unknown)} not on arXiv")
+        if enriched and enriched.skipped:
+            print(f"arXiv enrichment skipped for now (the ingest is complete): {enriched.skipped}")
     return NOT_FOUND if table.errors else OK
+
+
+def _enrich(config: Config, kb):
+    from rag.arxiv import ArxivClient
+    from rag.db import open_db
+    from rag.enrich import enrich
+
+    client = ArxivClient(config.arxiv.api_base, min_interval=config.arxiv.min_interval, timeout=config.arxiv.timeout)
+    return enrich(kb, client, open_db(config.state_dir))
+
+
+def cmd_add(args, config: Config) -> int:
+    import asyncio
+
+    from rag.add import FAILED, LISTED, UNKNOWN, WITHDRAWN, AddError, open_adder
+    from rag.llm import make_llm
+    from rag.usage import open_ledger
+
+    kb = open_kb(config)
+    adder = open_adder(config, kb, make_llm(config, ledger=open_ledger(config)))
+    try:
+        results = asyncio.run(adder.add(args.ids))
+    except AddError as exc:
+        raise UsageError(str(exc)) from None
+    if args.json:
+        _print_json([r.to_dict() for r in results])
+    for r in results if not args.json else ():
+        if r.status in (FAILED, UNKNOWN, WITHDRAWN):
+            print({FAILED: f"not added {r.arxiv_id}: {r.reason}",
+                   UNKNOWN: f"not added {r.arxiv_id}: arXiv has no paper with this ID",
+                   WITHDRAWN: f"not added {r.arxiv_id}: its authors withdrew it from arXiv"}[r.status], file=sys.stderr)
+            continue
+        p = r.paper
+        said = "already listed" if r.status == LISTED else "added"
+        print(f"{said} {p.arxiv_id}  {p.title}  ({p.date.isoformat()}; {'，'.join(p.topics)})"
+              + ("\n  its summary is the English abstract until `paperbot ingest` runs with a model" if r.draft else ""))
+    statuses = {r.status for r in results}
+    return UNAVAILABLE if FAILED in statuses else NOT_FOUND if statuses & {UNKNOWN, WITHDRAWN} else OK
 
 
 def cmd_paper(args, config: Config) -> int:
@@ -313,6 +366,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = with_json(command("ingest", cmd_ingest, "store the paper table(s) in the knowledge base"))
     p.add_argument("paths", nargs="*", help="Markdown tables (default: [data] tables)")
     p.add_argument("--progress", action="store_true", help="show a progress bar even when not on a terminal")
+    p.add_argument("--no-enrich", action="store_true", help="don't look up abstracts and authors on arXiv")
+
+    p = with_json(command("add", cmd_add, "add papers by arXiv ID or link: fetched from arXiv, written to the "
+                                          "inbox table ([data] inbox), ingested"))
+    p.add_argument("ids", nargs="+", metavar="ID")
 
     p = with_json(command("paper", cmd_paper, "look a paper up by arXiv ID or URL"))
     p.add_argument("id")

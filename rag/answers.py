@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from rag import glossary
 from rag.cache import AnswerCache, cache_key, normalise
 from rag.citations import Citation, check_citations
+from rag.claims import Attribution, attribute
 from rag.ids import InvalidArxivId, parse_arxiv_id
 from rag.knowledge import KnowledgeBase
 from rag.language import EN, ZH, answer_language, base_language, detect_language, localise, visible_text
@@ -81,6 +82,7 @@ class Answer:
     notice: str = ""  # e.g. why this is the offline answer
     items: list[dict] = field(default_factory=list)  # per-operation structure (rows, reasons, groups)
     cached: bool = False  # served from the answer cache: no model call, no cost
+    claims: list[dict] = field(default_factory=list)  # each sentence: text, sources (arXiv IDs), score, action
 
     def to_dict(self) -> dict:
         return {
@@ -94,18 +96,21 @@ class Answer:
             "notice": self.notice,
             "items": self.items,
             "cached": self.cached,
+            "claims": self.claims,
         }
 
     @classmethod
     def from_dict(cls, data: dict) -> "Answer":
-        cite = lambda rows: [Citation(**{k: c[k] for k in ("n", "arxiv_id", "title", "url")}) for c in rows]  # noqa: E731
+        cite = lambda rows: [Citation(c["n"], c["arxiv_id"], c["title"], c["url"], tuple(c.get("authors", ())))  # noqa: E731
+                             for c in rows]
         return cls(data["operation"], data["text"], cite(data["citations"]), cite(data["sources"]), data["mode"],
                    data["model"], data["language"], data.get("notice", ""), data.get("items", []),
-                   data.get("cached", False))
+                   data.get("cached", False), data.get("claims", []))
 
 
 OFFLINE_LABEL = {
-    EN: "Offline mode: no language model is configured, so these are extracts from the paper summaries.",
+    EN: "Offline mode: no language model is configured, so these are extracts from the papers' summaries "
+        "and abstracts.",
     ZH: "離線模式：未設定語言模型，以下內容摘錄自論文摘要。",
 }
 FALLBACK_LABEL = {
@@ -115,6 +120,10 @@ FALLBACK_LABEL = {
 CUT_OFF_LABEL = {
     EN: "The model stopped before finishing, so this answer may be incomplete.",
     ZH: "模型在寫完之前就停止了，這個回答可能不完整。",
+}
+UNSUPPORTED_LABEL = {
+    EN: "Left out {n} statement(s) that none of the listed papers supports.",
+    ZH: "已略去 {n} 句清單中的論文都不支持的內容。",
 }
 STORE_DOWN_LABEL = {
     EN: "The paper store is unreachable right now, so these papers were found by word matching only; "
@@ -140,7 +149,7 @@ NOTHING_FOUND = {
 _REJECTED = {
     "echo": {EN: "it repeated its instructions instead of answering", ZH: "它重複了指示而沒有回答"},
     "empty": {EN: "its answer was empty", ZH: "它的回答是空的"},
-    "uncited": {EN: "its answer cited no source", ZH: "它的回答沒有引用任何來源"},
+    "uncited": {EN: "no listed paper supports its answer", ZH: "清單中的論文都不支持它的回答"},
 }
 
 
@@ -316,7 +325,7 @@ class Answerer:
         def finish(answer: Answer) -> Answer:
             # The listing cites every paper, numbered as the sources were given to the model.
             answer.text = f"{answer.text}\n\n{localise(listing, language)}"
-            answer.citations = [Citation(n, p.arxiv_id, p.title, p.url) for n, p in enumerate(ordered, 1)]
+            answer.citations = [Citation.of(n, p) for n, p in enumerate(ordered, 1)]
             answer.sources = []
             answer.items = [{"topic": t, "papers": [p.arxiv_id for p in ps]} for t, ps in groups.items()]
             return answer
@@ -359,9 +368,9 @@ class Answerer:
                         self.cache.put(key, plan.operation, self.llm.model, [p.arxiv_id for p in plan.papers],
                                        answer.to_dict(), *spent)
                     return answer
-        known = set(self.kb.catalog)
-        text, cited = await self.offload(lambda: check_citations(plan.offline(), plan.papers, known, plan.renumber))
-        return self._finish(plan, localise(text, plan.language), cited, OFFLINE, " ".join([*plan.notices, notice]))
+        attribution, text, cited = await self.offload(self._checked, plan.offline(), plan)
+        return self._finish(plan, localise(text, plan.language), cited, OFFLINE, " ".join([*plan.notices, notice]),
+                            attribution)
 
     async def _from_model(self, plan: _Plan, on_text: OnText | None, on_queue: OnQueue | None, caller: Caller):
         """(answer, "", its tokens and cost when worth caching) or (None, why not shown, None)."""
@@ -381,7 +390,7 @@ class Answerer:
             self._model_failed(plan.operation, exc)
             return None, _label(FALLBACK_LABEL, language, reason=localise(explain_failure(exc), language)), None
         tracker(MODEL).ok()
-        text, cited = await self.offload(check_citations, completion.text, papers, known, renumber)
+        attribution, text, cited = await self.offload(self._checked, completion.text, plan)
         rejected = ("echo" if echoes_prompt(completion.text) else "empty" if not completion.text.strip()
                     else "uncited" if not cited else None)
         if rejected is not None:
@@ -389,15 +398,23 @@ class Answerer:
             if self.llm.ledger and completion.call_id:
                 self.llm.ledger.amend(completion.call_id, f"fallback: {_REJECTED[rejected][EN]}")
             return None, _label(FALLBACK_LABEL, language, reason=_label(_REJECTED[rejected], language)), None
-        notes = plan.notices
+        notes = list(plan.notices)
+        if attribution.removed:
+            notes.append(_label(UNSUPPORTED_LABEL, language, n=len(attribution.removed)))
         if completion.cut_off:
             notes, text = [*notes, _label(CUT_OFF_LABEL, language)], f"{text} …"
-        answer = self._finish(plan, localise(text, language), cited, LLM, " ".join(notes))
+        answer = self._finish(plan, localise(text, language), cited, LLM, " ".join(notes), attribution)
         usage = completion.usage
         spent = (usage.prompt_tokens, usage.completion_tokens,
                  cost(self.llm.ledger.prices, self.llm.model, usage.prompt_tokens, usage.completion_tokens)
                  if self.llm.ledger else None)
         return answer, "", None if completion.cut_off else spent  # only complete answers are served again
+
+    def _checked(self, text: str, plan: _Plan) -> tuple[Attribution, str, list[Paper]]:
+        """Every claim checked against the sources (markers made true, unsupported claims
+        left out), then the markers renumbered: (the attribution, the text, cited papers)."""
+        attribution = attribute(text, plan.papers, plan.language)
+        return (attribution, *check_citations(attribution.text, plan.papers, set(self.kb.catalog), plan.renumber))
 
     def _cache_key(self, plan: _Plan) -> str | None:
         """None when the answer may not be cached (no cache; a follow-up in a thread)."""
@@ -420,13 +437,15 @@ class Answerer:
         else:
             log.warning("model failed for %s: %s", operation, explain_failure(exc))
 
-    def _finish(self, plan: _Plan, text: str, cited: list[Paper], mode: str, notice: str) -> Answer:
-        citations = [Citation(n, p.arxiv_id, p.title, p.url) for n, p in enumerate(cited, 1)]
+    def _finish(self, plan: _Plan, text: str, cited: list[Paper], mode: str, notice: str,
+                attribution: Attribution) -> Answer:
+        citations = [Citation.of(n, p) for n, p in enumerate(cited, 1)]
         cited_ids = {p.arxiv_id for p in cited}
         others = [p for p in plan.papers if p.arxiv_id not in cited_ids]
-        sources = [Citation(len(citations) + n, p.arxiv_id, p.title, p.url) for n, p in enumerate(others, 1)]
+        sources = [Citation.of(len(citations) + n, p) for n, p in enumerate(others, 1)]
+        claims = [{**c.to_dict(), "text": localise(c.text, plan.language)} for c in attribution.claims]
         answer = Answer(plan.operation, text, citations, sources, mode, self.model if mode == LLM else None,
-                        plan.language, notice)
+                        plan.language, notice, claims=claims)
         return plan.finish(answer) if plan.finish else answer
 
     def _empty(self, operation: str, language: str, notices: list[str] = ()) -> Answer:
@@ -436,7 +455,7 @@ class Answerer:
     # -- offline writers ------------------------------------------------------------
     def _extracts(self, papers: list[Paper], question: str, language: str) -> str:
         wanted = set(tokenize(question + " " + " ".join(glossary.expand(question))))
-        lines = [f"• **{p.title}** ({p.date.isoformat()}) — {_best_sentences(p.summary, wanted)} [{n}]"
+        lines = [f"• **{p.title}** ({p.date.isoformat()}) — {_best_sentences(_text_for(p, language), wanted)} [{n}]"
                  for n, p in enumerate(papers, 1)]
         intro = {EN: "The closest papers in the list:", ZH: "清單中最相關的論文："}[base_language(language)]
         return intro + "\n" + "\n".join(lines)
@@ -444,15 +463,15 @@ class Answerer:
     def _summaries(self, papers: list[Paper], language: str) -> str:
         if len(papers) == 1:
             p = papers[0]
-            return f"**{p.title}** [1]\n{p.date.isoformat()} · {'、'.join(p.topics)}\n\n{p.summary} [1]"
-        return "\n".join(f"• **{p.title}** ({p.date.isoformat()}) — {_first_sentences(p.summary, 2)} [{n}]"
+            return f"**{p.title}** [1]\n{p.date.isoformat()} · {'、'.join(p.topics)}\n\n{_text_for(p, language)} [1]"
+        return "\n".join(f"• **{p.title}** ({p.date.isoformat()}) — {_first_sentences(_text_for(p, language), 2)} [{n}]"
                          for n, p in enumerate(papers, 1))
 
     def _side_by_side(self, papers: list[Paper], language: str) -> str:
         labels = {EN: ("Date", "Topics", "Summary"), ZH: ("日期", "主題", "摘要")}[base_language(language)]
         blocks = [
             f"**[{n}] {p.title}**\n{labels[0]}: {p.date.isoformat()} · {labels[1]}: {'、'.join(p.topics)}\n"
-            f"{labels[2]}: {_first_sentences(p.summary, 3)} [{n}]"
+            f"{labels[2]}: {_first_sentences(_text_for(p, language), 3)} [{n}]"
             for n, p in enumerate(papers, 1)
         ]
         shared = set(papers[0].topics).intersection(*(p.topics for p in papers[1:]))
@@ -518,6 +537,12 @@ def open_answerer(config: Config, kb: KnowledgeBase) -> Answerer:
     return Answerer(kb, make_llm(config, ledger=ledger), top_k=config.retrieval.top_k,
                     max_question_chars=config.retrieval.max_question_chars, cache=cache,
                     budget=Budget(config.budget, ledger))
+
+
+def _text_for(paper: Paper, language: str) -> str:
+    """What an offline answer quotes: the English abstract for an English reader when
+    arXiv gave one, else the group's Chinese summary."""
+    return paper.abstract if language == EN and paper.abstract else paper.summary
 
 
 _SENTENCE = re.compile(r"(?<=[。！？；!?])|(?<=\.)\s+")

@@ -232,6 +232,7 @@ class ArxivClient:
         # One clock for every request of this client, whichever loop or thread sends it.
         self._turn_lock = threading.Lock()
         self._next_turn = 0.0  # time.monotonic() before which no request may start
+        self._reached = False  # arXiv answered this client at least once
 
     # -- public ---------------------------------------------------------------------
     async def fetch(self, ids: Iterable[str]) -> dict[str, ArxivEntry | None]:
@@ -308,9 +309,12 @@ class ArxivClient:
                 problem = "broke off its answer"
             except httpx.ConnectError:
                 problem = "could not be reached"
+                if not self._reached:  # no network, or a wrong address: waiting will not help
+                    break
             except httpx.TransportError as exc:
                 problem = f"could not be reached ({type(exc).__name__})"
             else:
+                self._reached = True
                 code = response.status_code
                 if code == 200:
                     try:

@@ -21,6 +21,7 @@ class ConfigError(Exception):
 @dataclass(frozen=True)
 class DataSettings:
     tables: tuple[str, ...] = ("data/papers.md",)
+    inbox: str = "data/added.md"  # where /add and `paperbot add` write rows (never the hand-edited tables)
     state_dir: str = ".paperbot"  # everything paperbot generates lives here
 
 
@@ -62,6 +63,14 @@ class LLMSettings:
 
 
 @dataclass(frozen=True)
+class ArxivSettings:
+    api_base: str = "https://export.arxiv.org/api/query"  # the API's query endpoint (a mirror, or a test server)
+    min_interval: float = 3.0  # seconds between requests: arXiv asks for one every 3 s
+    timeout: float = 20.0
+    enrich: bool = True  # look up abstracts and authors of listed papers at ingest
+
+
+@dataclass(frozen=True)
 class RetrievalSettings:
     top_k: int = 5  # papers given to the LLM as sources
     max_question_chars: int = 2000
@@ -74,6 +83,7 @@ class DiscordSettings:
     ask_channels: tuple[str, ...] = ()  # channel names or IDs (as strings) where plain questions are answered
     test_guild: int = 0  # sync commands to this guild only (instant); 0 = global
     cooldown_seconds: float = 20.0  # per user, on LLM-backed commands
+    add_role: str = ""  # who may /add papers: members with this role (name or ID); empty = Manage Messages
     stream_edit_interval: float = 1.5  # seconds between edits while an answer streams
 
 
@@ -124,6 +134,7 @@ class Config:
     embedding: EmbeddingSettings = field(default_factory=EmbeddingSettings)
     llm: LLMSettings = field(default_factory=LLMSettings)
     retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
+    arxiv: ArxivSettings = field(default_factory=ArxivSettings)
     discord: DiscordSettings = field(default_factory=DiscordSettings)
     digest: DigestSettings = field(default_factory=DigestSettings)
     cache: CacheSettings = field(default_factory=CacheSettings)
@@ -151,7 +162,8 @@ class Config:
     @property
     def urls(self) -> list[str]:
         """Every configured location: where a key or password could hide (logs mask them)."""
-        return [self.llm.api_base, self.embedding.api_base, self.discord.api_base, self.discord.gateway_url]
+        return [self.llm.api_base, self.embedding.api_base, self.discord.api_base, self.discord.gateway_url,
+                self.arxiv.api_base]
 
     def resolve(self, path: str) -> Path:
         p = Path(path).expanduser()
@@ -167,7 +179,14 @@ class Config:
 
     @property
     def table_paths(self) -> list[Path]:
-        return [self.resolve(t) for t in self.data.tables]
+        """The hand-edited tables, then the inbox /add writes to (when it exists)."""
+        inbox = self.inbox_path
+        return [self.resolve(t) for t in self.data.tables if self.resolve(t) != inbox] + \
+            ([inbox] if inbox.is_file() else [])
+
+    @property
+    def inbox_path(self) -> Path:
+        return self.resolve(self.data.inbox)
 
 
 def _coerce(key: str, value, kind):

@@ -25,6 +25,18 @@ def to_traditional(text: str) -> str:
     return _converter("s2twp").convert(text) if _CJK.search(text) else text
 
 
+def to_traditional_characters(text: str) -> str:
+    """Simplified characters to Traditional ones, words kept (优化 → 優化, not 最佳化): for
+    text that joins the list, whose summaries keep mainland vocabulary."""
+    return _converter("s2tw").convert(text) if _CJK.search(text) else text
+
+
+def name_key(name: str) -> str:
+    """A name compared across scripts and case: 優化, 优化 and 最佳化 are not merged, but
+    RAG 優化 and rag 优化 are."""
+    return _converter("t2s").convert(name.casefold().strip()) if _CJK.search(name) else name.casefold().strip()
+
+
 def to_simplified(text: str) -> str:
     """Traditional Chinese to Simplified (mainland phrasing); other text unchanged."""
     return _converter("tw2sp").convert(text) if _CJK.search(text) else text

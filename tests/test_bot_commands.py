@@ -72,7 +72,7 @@ def source_links(embeds: list[dict]) -> dict[int, str]:
     links = {}
     for embed in embeds:
         for field in embed.get("fields", []):
-            for n, url in re.findall(r"^\[(\d+)\] \[[^\]]*\]\((\S+)\)$", field["value"], re.M):
+            for n, url in re.findall(r"^\[(\d+)\] \[[^\]]*\]\((\S+)\)(?: — .*)?$", field["value"], re.M):
                 links[int(n)] = url
     return links
 
@@ -87,7 +87,7 @@ async def test_it_logs_in_and_syncs_every_command_with_zh_tw_localisations(serve
     (sync,) = server.command_syncs
     assert sync.scope == "global"  # no test guild configured
     commands = {c["name"]: c for c in sync.commands}
-    assert set(commands) == {"ask", "paper", "summarize", "compare", "recommend", "digest", "topics",
+    assert set(commands) == {"ask", "paper", "summarize", "compare", "recommend", "digest", "topics", "add",
                              *ADMIN_COMMANDS}
     for name, command in commands.items():
         assert command["description"] and command["description_localizations"]["zh-TW"]
@@ -95,6 +95,7 @@ async def test_it_logs_in_and_syncs_every_command_with_zh_tw_localisations(serve
             assert option["description_localizations"]["zh-TW"] and option["name_localizations"]["zh-TW"]
         permissions = command["default_member_permissions"]
         assert (int(permissions) if permissions else None) == (MANAGE_GUILD if name in ADMIN_COMMANDS else None)
+    assert commands["add"]["contexts"] == [0] or commands["add"].get("dm_permission") is False  # servers only
     assert commands["ask"]["description_localizations"]["zh-TW"] == "詢問關於論文的問題，回答會附上引用來源"
     options = {(c, o["name"]): o for c, cmd in commands.items() for o in cmd["options"]}
     assert options["ask", "question"]["type"] == 3 and options["ask", "question"]["required"]

@@ -81,7 +81,7 @@ async def test_failures_and_unusable_answers_are_recorded_with_why(seeded_kb, ll
         assert (await answerer.ask("hippocampus-inspired retrieval")).mode == "offline"
     failed, uncited = calls(answerer)
     assert failed["outcome"] == "error: the language model returned an error (500)"
-    assert uncited["outcome"] == "fallback: its answer cited no source"
+    assert uncited["outcome"] == "fallback: no listed paper supports its answer"
 
 
 # -- the answer cache -----------------------------------------------------------------------

@@ -77,6 +77,7 @@ class ChannelQuestions(commands.Cog):
                         question, history=history, on_text=on_text, on_queue=on_queue,
                         caller=self.bot.caller(message.author, message.guild)),
                     self.bot.config.discord.stream_edit_interval)
+                await self.bot.get_cog("Adding").offer(channel, question, language)
         except Exception as exc:  # the bot keeps running; the asker learns what happened
             await channel.send(user_message(exc, language, f"question in #{channel}"), allowed_mentions=NO_MENTIONS)
 

@@ -1,0 +1,220 @@
+"""Every claim cited, and every citation true: rag.claims.attribute on answers a model
+could write over the seed papers, and a floor on the citation benchmark."""
+
+import inspect
+
+import pytest
+
+from rag.citations import check_citations
+from rag.claims import ADDED, FRAMING, KEPT, REATTRIBUTED, REMOVED, attribute
+from rag.script import to_simplified
+
+HIPPO, GNN_RAG, G_RAG, SPPO, SELM = "2405.14831", "2405.20139", "2405.18414", "2405.00675", "2405.19332"
+
+
+@pytest.fixture(scope="module")
+def papers(seed_papers):
+    return {p.arxiv_id: p for p in seed_papers}
+
+
+def sources(papers, *ids):
+    return [papers[i] for i in ids]
+
+
+def cited_by(attribution, fragment: str) -> tuple[str, ...]:
+    """The arXiv IDs the user is shown for the claim containing `fragment`."""
+    [claim] = [c for c in attribution.claims if fragment in c.text]
+    return claim.sources
+
+
+# -- markers that point at the wrong paper -------------------------------------------------------
+def test_markers_swapped_between_three_papers_are_put_back(papers):
+    given = sources(papers, HIPPO, GNN_RAG, G_RAG)
+    swapped = ("HippoRAG mimics the hippocampal indexing theory with a knowledge graph and Personalized PageRank [2]. "
+               "GNN-RAG retrieves answer candidates with a graph neural network and reaches state of the art on "
+               "WebQSP and CWQ [3]. G-RAG reranks documents with a GNN between the retriever and the reader [1].")
+    before, _ = check_citations(swapped, given, set(papers))
+    assert "PageRank [1]" in before  # today's check renumbers the wrong markers and shows them
+
+    result = attribute(swapped, given, "en")
+    assert "PageRank [1]." in result.text and "CWQ [2]." in result.text and "reader [3]." in result.text
+    assert cited_by(result, "HippoRAG") == (HIPPO,)
+    assert cited_by(result, "WebQSP") == (GNN_RAG,)
+    assert cited_by(result, "reranks") == (G_RAG,)
+    assert {c.action for c in result.claims} == {REATTRIBUTED}
+
+
+def test_a_wrong_marker_next_to_a_right_one_is_dropped(papers):
+    given = sources(papers, SPPO, SELM)
+    result = attribute("SPPO reaches a 28.53% length-controlled win rate on AlpacaEval 2.0 [1][2].", given, "en")
+    assert result.text == "SPPO reaches a 28.53% length-controlled win rate on AlpacaEval 2.0 [1]."
+    assert result.claims[0].cited == (SPPO, SELM) and result.claims[0].sources == (SPPO,)
+
+
+def test_a_chinese_answer_with_the_wrong_marker_is_corrected(papers):
+    given = sources(papers, SPPO, SELM)
+    text = "SPPO 把對齊視為恆和雙人遊戲，以迭代策略更新逼近納什均衡 [2]。"
+    assert attribute(text, given, "zh").text == "SPPO 把對齊視為恆和雙人遊戲，以迭代策略更新逼近納什均衡 [1]。"
+
+
+# -- answers without markers ---------------------------------------------------------------------
+def test_an_answer_without_markers_gets_the_right_ones(papers):
+    given = sources(papers, HIPPO, GNN_RAG)
+    unmarked = ("HippoRAG is a retrieval framework inspired by the hippocampal indexing theory of long-term memory. "
+                "GNN-RAG reasons over a dense knowledge-graph subgraph with a graph neural network.")
+    before, cited = check_citations(unmarked, given, set(papers))
+    assert cited == []  # today this whole answer is thrown away
+
+    result = attribute(unmarked, given, "en")
+    assert result.text == ("HippoRAG is a retrieval framework inspired by the hippocampal indexing theory of "
+                           "long-term memory [1]. GNN-RAG reasons over a dense knowledge-graph subgraph with a graph "
+                           "neural network [2].")
+    assert [c.action for c in result.claims] == [ADDED, ADDED]
+
+
+def test_an_english_sentence_written_from_a_chinese_summary_is_attributed(papers):
+    """No English text of these papers exists: only their Chinese summaries."""
+    given = sources(papers, "2405.20541", "2405.09673")
+    text = ("Pruning pretraining data by the perplexity of a 125M-parameter model improves a 3B-parameter model's "
+            "downstream performance by up to 2.04. LoRA keeps the base model's performance outside the target "
+            "domain better than full fine-tuning.")
+    result = attribute(text, given, "en")
+    assert cited_by(result, "Pruning") == ("2405.20541",)
+    assert cited_by(result, "LoRA keeps") == ("2405.09673",)
+
+
+def test_simplified_chinese_is_read_against_traditional_summaries(papers):
+    given = sources(papers, HIPPO, "2405.20541")
+    text = to_simplified("以 1.25 億參數模型的困惑度篩選數據，能讓 30 億參數模型的下游平均表現提升最多 2.04。")
+    result = attribute(text, given, "zh-CN")
+    assert result.claims[0].sources == ("2405.20541",)
+    assert result.text.endswith("2.04 [2]。")
+
+
+def test_a_sentence_covered_by_the_marker_at_the_end_of_its_paragraph_keeps_none(papers):
+    given = sources(papers, HIPPO, GNN_RAG)
+    text = ("HippoRAG is inspired by the hippocampal indexing theory. It runs Personalized PageRank over a "
+            "knowledge graph [1].")
+    result = attribute(text, given, "en")
+    assert result.text == text
+    assert result.claims[0].action == KEPT and result.claims[0].sources == (HIPPO,)
+
+
+# -- what no paper says --------------------------------------------------------------------------
+def test_an_invented_number_is_not_shown_as_a_cited_fact(papers):
+    given = sources(papers, HIPPO, GNN_RAG)
+    text = ("HippoRAG outperforms state-of-the-art RAG methods on multi-hop question answering by up to 20% [1]. "
+            "It is 100 times faster than IRCoT [1].")
+    result = attribute(text, given, "en")
+    assert result.text == "HippoRAG outperforms state-of-the-art RAG methods on multi-hop question answering by up " \
+                          "to 20% [1]."
+    [removed] = result.removed
+    assert removed.text.startswith("It is 100 times faster") and removed.action == REMOVED and removed.sources == ()
+
+
+def test_an_invented_benchmark_and_an_invented_paper_are_removed(papers):
+    given = sources(papers, GNN_RAG, G_RAG)
+    text = ("- GNN-RAG reaches state-of-the-art results on WebQSP and CWQ [1].\n"
+            "- GNN-RAG was also evaluated on HotpotQA and Natural Questions [1].\n"
+            "- GraphRAG from Microsoft builds community summaries over an entity graph [2].")
+    result = attribute(text, given, "en")
+    assert result.text == "- GNN-RAG reaches state-of-the-art results on WebQSP and CWQ [1]."
+    assert len(result.removed) == 2
+
+
+def test_a_chinese_invented_claim_is_removed_and_the_rest_kept(papers):
+    given = sources(papers, "2405.18870")
+    text = "GPT-4 在第六階推理上超越了成人 [1]。研究共招募了 2,000 名成人受試者 [1]。"
+    result = attribute(text, given, "zh")
+    assert result.text == "GPT-4 在第六階推理上超越了成人 [1]。"
+
+
+# -- framing -------------------------------------------------------------------------------------
+@pytest.mark.parametrize("framing", ["Here are the relevant papers:", "以下是相關論文：", "Hope this helps!",
+                                     "**Method**", "有的，清單中有一篇。", "Does it scale?"])
+def test_framing_is_left_alone(papers, framing):
+    given = sources(papers, HIPPO)
+    text = f"{framing}\nHippoRAG builds a knowledge graph and runs Personalized PageRank over it [1]."
+    result = attribute(text, given, "en")
+    assert result.text == text
+    assert result.claims[0].action == FRAMING
+
+
+def test_a_wrong_marker_on_framing_is_dropped_and_a_title_heading_keeps_its_own(papers):
+    given = sources(papers, HIPPO, GNN_RAG)
+    text = "Here are two papers on graphs and retrieval [1]:\n**HippoRAG** [1]\nIt runs Personalized PageRank [1]."
+    result = attribute(text, given, "en")
+    assert result.text == "Here are two papers on graphs and retrieval:\n**HippoRAG** [1]\nIt runs Personalized " \
+                          "PageRank [1]."
+
+
+# -- layout ----------------------------------------------------------------------------------------
+def test_layout_is_kept_byte_for_byte_except_the_markers(papers):
+    given = sources(papers, SELM, SPPO)
+    text = ("**Method**\n"
+            "- **SELM** [2]: a bilevel objective that is optimistically biased towards high-reward responses.\n"
+            "- **SPPO** [1]: treats alignment as a constant-sum two-player game and approximates the Nash equilibrium.\n"
+            "\n"
+            "  1. SPPO reaches a 28.53% win rate on AlpacaEval 2.0 [1].\n")
+    result = attribute(text, given, "en")
+    assert result.text == text.replace("**SELM** [2]", "**SELM** [1]").replace("**SPPO** [1]", "**SPPO** [2]") \
+        .replace("2.0 [1].", "2.0 [2].")
+
+
+def test_a_removed_bullet_takes_its_line_with_it(papers):
+    given = sources(papers, HIPPO)
+    text = "Findings:\n• HippoRAG beats RAG methods by up to 20% on multi-hop QA [1]\n• It won a best paper award [1]\nEnd."
+    assert attribute(text, given, "en").text == \
+        "Findings:\n• HippoRAG beats RAG methods by up to 20% on multi-hop QA [1]\nEnd."
+
+
+def test_no_sources_or_no_text_changes_nothing(papers):
+    assert attribute("", sources(papers, HIPPO), "en").text == ""
+    assert attribute("Anything [1].", [], "en").text == "Anything [1]."
+
+
+def test_claims_are_ready_for_json(papers):
+    result = attribute("HippoRAG runs Personalized PageRank over a knowledge graph [1].", sources(papers, HIPPO), "en")
+    assert result.claims[0].to_dict() == {"text": "HippoRAG runs Personalized PageRank over a knowledge graph.",
+                                          "sources": [HIPPO], "score": result.claims[0].score, "action": KEPT}
+    assert 0 < result.claims[0].score <= 1
+
+
+# -- the offline answers -------------------------------------------------------------------------
+@pytest.mark.parametrize("operation", ["ask_en", "ask_zh", "summarize", "compare", "recommend"])
+async def test_offline_answers_pass_untouched(seeded_kb, operation):
+    from rag.answers import Answerer
+
+    engine = Answerer(seeded_kb)
+    call = {
+        "ask_en": lambda: engine.ask("Is there a retrieval method inspired by the hippocampus?"),
+        "ask_zh": lambda: engine.ask("如何減少多模態模型的視覺標記數量？"),
+        "summarize": lambda: engine.summarize("2405.14831"),
+        "compare": lambda: engine.compare(["2405.19332", "2405.00675"], language="en"),
+        "recommend": lambda: engine.recommend("2405.20139", k=4),
+    }[operation]()
+    answer = await call if inspect.isawaitable(call) else call
+    given = [seeded_kb.catalog[c.arxiv_id] for c in [*answer.citations, *answer.sources]]
+    result = attribute(answer.text, given, answer.language)
+    assert result.text == answer.text
+    assert not result.removed and all(c.action in (KEPT, FRAMING) for c in result.claims)
+
+
+# -- the benchmark, as a floor -----------------------------------------------------------------------
+def test_the_citation_benchmark_stays_above_its_floor():
+    """Direct mode on every case of benchmarks/citations (tune, holdout and fresh). The
+    floors sit a little under what rag.claims reached when it was written (see
+    benchmarks/citations/README.md), so a regression fails here."""
+    import sys
+
+    from conftest import ROOT
+
+    sys.path.insert(0, str(ROOT))  # benchmarks/ is not an installed package
+    from benchmarks.citations import read_cases, run_direct
+
+    results = run_direct(read_cases()).to_dict()["results"]
+    after, before = results["after"]["all"]["all"], results["before"]["all"]["all"]
+    assert after["precision"] >= 0.97 and after["recall"] >= 0.94
+    assert after["unsupported_shown"] <= 0.12 and after["framing_kept"] >= 0.90
+    assert after["offline_unchanged"] == 1.0
+    assert before["precision"] < 0.8 and before["recall"] < 0.7  # today's check alone, on the same cases
