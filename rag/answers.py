@@ -431,6 +431,49 @@ class Answerer:
             return None
         return self._known(arxiv_id)
 
+    # -- more like a user's saved papers (rag.people) --------------------------------
+    async def recommend_from(self, saved_ids: list[str], k: int = 5, language: str = ZH,
+                             on_text: OnText | None = None, on_queue: OnQueue | None = None) -> Answer:
+        """Papers like the ones a user saved (most recent first), never one of them; each
+        with a reason naming the saved paper it is most like."""
+        plan = await self.offload(self._plan_recommend_from, list(saved_ids), k, language)
+        if not plan.papers:
+            return self._empty("recommend", plan.language, plan.notices)
+        answer = await self._compose(plan, on_text, on_queue)
+        answer.items = plan.task.pop("items")
+        return answer
+
+    SAVED_SEEDS = 10  # the most recently saved papers a recommendation starts from
+
+    def _plan_recommend_from(self, saved_ids: list[str], k: int, language: str) -> _Plan:
+        saved = set(saved_ids)
+        seeds = [self.kb.catalog[i] for i in saved_ids if i in self.kb.catalog][: self.SAVED_SEEDS]
+        totals: dict[str, float] = {}
+        best: dict[str, tuple[float, Paper, dict]] = {}  # arXiv ID -> (score, the seed it is most like, its item)
+        notices: list[str] = []
+        for seed in seeds:  # "more like this paper" for each, summed: liked by several seeds ranks first
+            plan = self._plan_recommend(seed.arxiv_id, k + min(len(saved), 50), language)
+            notices = notices or plan.notices
+            for item in plan.task["items"]:
+                if item["arxiv_id"] in saved:
+                    continue
+                totals[item["arxiv_id"]] = totals.get(item["arxiv_id"], 0.0) + item["score"]
+                if item["score"] > best.get(item["arxiv_id"], (-1.0,))[0]:
+                    best[item["arxiv_id"]] = (item["score"], seed, item)
+        chosen = sorted(totals, key=lambda i: -totals[i])[:k]
+        papers = [self.kb.catalog[i] for i in chosen]
+        like = {EN: "like “{title}”: {reason}", ZH: "與「{title}」相近：{reason}"}[base_language(language)]
+        items = [{**best[i][2], "score": round(totals[i], 6), "like": best[i][1].arxiv_id,
+                  "reason": like.format(title=best[i][1].title, reason=best[i][2]["reason"])} for i in chosen]
+
+        def offline() -> str:
+            return "\n".join(f"• **{p.title}** [{n}] — {item['reason']}"
+                             for n, (p, item) in enumerate(zip(papers, items), 1))
+
+        titles = "; ".join(f"“{s.title}”" for s in seeds)
+        return _Plan("recommend", papers, language, offline, question=f"more papers like the ones I saved: {titles}",
+                     notices=notices, task={"items": items})
+
 
 _SENTENCE = re.compile(r"(?<=[。！？；!?])|(?<=\.)\s+")
 
