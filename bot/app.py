@@ -16,6 +16,7 @@ from discord import app_commands
 from discord.ext import commands, tasks
 
 from bot.cogs import admin, answers, channel, digest, papers
+from bot.cogs import feedback, follows, people
 from bot.cooldown import Cooldowns
 from bot.errors import user_message
 from bot.i18n import CommandTranslator, language_for
@@ -61,7 +62,8 @@ class PaperBot(commands.Bot):
                              self.relist())
         self.refresher.start()
         await self.tree.set_translator(CommandTranslator())
-        for cog in (papers.Papers, answers.Answers, channel.ChannelQuestions, digest.Digest, admin.Admin):
+        for cog in (papers.Papers, answers.Answers, channel.ChannelQuestions, digest.Digest, admin.Admin,
+                    feedback.Feedback, people.People, follows.Follows):  # these register persistent buttons
             await self.add_cog(cog(self))
         guild = discord.Object(self.config.discord.test_guild) if self.config.discord.test_guild else None
         if guild:
