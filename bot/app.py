@@ -15,7 +15,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from bot.cogs import add, admin, answers, channel, digest, papers
+from bot.cogs import add, admin, answers, channel, digest, feedback, follows, papers, people
 from bot.cooldown import Cooldowns
 from bot.errors import user_message
 from bot.i18n import CommandTranslator, language_for
@@ -63,7 +63,7 @@ class PaperBot(commands.Bot):
         self.refresher.start()
         await self.tree.set_translator(CommandTranslator())
         for cog in (papers.Papers, answers.Answers, channel.ChannelQuestions, digest.Digest, admin.Admin,
-                    add.Adding):
+                    add.Adding, feedback.Feedback, people.People, follows.Follows):  # these register persistent buttons
             await self.add_cog(cog(self))
         self.add_dynamic_items(add.AddButton)  # buttons posted before a restart keep working
         guild = discord.Object(self.config.discord.test_guild) if self.config.discord.test_guild else None

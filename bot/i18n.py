@@ -230,6 +230,146 @@ ZH_NAMES = {
     **dict(zip(WEEKDAY_NAMES[EN], WEEKDAY_NAMES[ZH])),
 }
 
+# -- feedback, saved papers, follows (bot/cogs/feedback.py, people.py, follows.py) --------
+MESSAGES.update({
+    "vote.up": {
+        EN: "👍 Thanks! Your vote is noted; you can change it any time.",
+        ZH: "👍 謝謝！已記下你的評價，隨時可以更改。",
+    },
+    "vote.down": {
+        EN: "👎 Noted ({reason}). Thank you: this helps make the answers better.",
+        ZH: "👎 已記下（{reason}）。謝謝，這能幫助改進回答。",
+    },
+    "vote.gone": {
+        EN: "This answer is no longer stored, so it can't take votes.",
+        ZH: "這則回答已不再保存，無法評價。",
+    },
+    "vote.modal_title": {EN: "👎 What was wrong? (optional)", ZH: "👎 哪裡不好？（可略過）"},
+    "vote.reason_label": {EN: "Reason", ZH: "原因"},
+    "vote.note_label": {EN: "Anything to add?", ZH: "想補充什麼嗎？"},
+    "reason.wrong_paper": {EN: "Wrong paper", ZH: "找錯論文"},
+    "reason.wrong_facts": {EN: "Wrong facts", ZH: "內容有誤"},
+    "reason.missing_paper": {EN: "A paper is missing", ZH: "漏了某篇論文"},
+    "reason.language": {EN: "Language", ZH: "語言問題"},
+    "reason.other": {EN: "Other", ZH: "其他"},
+    "reason.none": {EN: "no reason given", ZH: "未說明原因"},
+    "feedback.title": {EN: "Feedback · {up} 👍 · {down} 👎 on {answers} answers",
+                       ZH: "回饋 · {up} 👍 · {down} 👎（{answers} 則回答）"},
+    "feedback.since": {EN: "Votes since {date}", ZH: "自 {date} 起的評價"},
+    "feedback.none": {EN: "No votes on answers in this server yet.", ZH: "本伺服器的回答還沒有任何評價。"},
+    "feedback.by_operation": {EN: "By command", ZH: "依指令"},
+    "feedback.by_mode": {EN: "By mode", ZH: "依模式"},
+    "feedback.by_model": {EN: "By model", ZH: "依模型"},
+    "feedback.reasons": {EN: "👎 reasons", ZH: "👎 原因"},
+    "save.label": {EN: "Save", ZH: "收藏"},
+    "save.pick": {EN: "⭐ Save papers from this answer…", ZH: "⭐ 收藏這則回答中的論文…"},
+    "save.done": {
+        EN: "⭐ Saved {title}. `/saved` lists your {count} saved papers; only you can see them.",
+        ZH: "⭐ 已收藏 {title}。用 `/saved` 查看你收藏的 {count} 篇論文，只有你看得到。",
+    },
+    "save.already": {EN: "{title} is already in your saved papers (`/saved`).", ZH: "{title} 已在你的收藏中（`/saved`）。"},
+    "save.full": {
+        EN: "You have saved {limit} papers, the most I keep: remove some with `/saved` first.",
+        ZH: "你已收藏 {limit} 篇論文，已達上限：請先用 `/saved` 移除一些。",
+    },
+    "saved.title": {EN: "Your saved papers ({count})", ZH: "你收藏的論文（{count}）"},
+    "saved.empty": {
+        EN: "You have no saved papers yet: press ⭐ under an answer or on a `/paper` card.",
+        ZH: "你還沒有收藏任何論文：在回答下方或 `/paper` 卡片上按 ⭐ 即可收藏。",
+    },
+    "saved.page": {EN: "Page {page}/{pages} · only you can see this", ZH: "第 {page}/{pages} 頁 · 只有你看得到"},
+    "saved.gone": {EN: "no longer in the list", ZH: "已不在清單中"},
+    "recommend.no_saved": {
+        EN: "You have no saved papers to start from: press ⭐ under an answer or on a `/paper` card, "
+            "or give `/recommend` an interest.",
+        ZH: "你還沒有收藏論文可供推薦：在回答下方或 `/paper` 卡片上按 ⭐ 收藏，或在 `/recommend` 輸入興趣。",
+    },
+    "title.recommend_saved": {EN: "Recommended · like your saved papers", ZH: "推薦 · 與你收藏的論文相近"},
+    "follow.need_one": {
+        EN: "Tell me what to follow: a `topic`, an `author` or an `interest`.",
+        ZH: "請指定要追蹤的內容：`主題`、`作者` 或 `興趣`。",
+    },
+    "follow.new_topic": {
+        EN: "No paper in the list has a topic like {topic} yet (`/topics` lists them); new ones will count.",
+        ZH: "清單中目前沒有主題符合 {topic} 的論文（可以用 `/topics` 查看）；之後新增的論文會列入。",
+    },
+    "follow.done": {
+        EN: "You follow {what}. Each week, after this server's digest, I'll DM you the new papers that match "
+            "(at most {limit}, best first); nothing when none do. `/following` lists and removes; "
+            "`/forget-me` stops everything.",
+        ZH: "你已追蹤 {what}。每週在本伺服器的論文摘要之後，我會私訊你符合的新論文（最多 {limit} 篇，最相關的在前）；"
+            "沒有符合的就不會打擾你。用 `/following` 查看或移除；用 `/forget-me` 停止一切。",
+    },
+    "follow.already": {EN: "You already follow {what}.", ZH: "你已經追蹤了 {what}。"},
+    "follow.full": {
+        EN: "You follow {limit} things already, the most I keep: remove some with `/following` first.",
+        ZH: "你已追蹤 {limit} 項，已達上限：請先用 `/following` 移除一些。",
+    },
+    "follow.no_author": {
+        EN: "No paper in the list names {author} as an author yet (authors come from arXiv); new ones will count.",
+        ZH: "清單中目前沒有作者為 {author} 的論文（作者資料來自 arXiv）；之後新增的論文會列入。",
+    },
+    "follow.dms_closed": {
+        EN: "⚠️ I can't send you direct messages: your DMs are closed. To get the weekly papers, allow direct "
+            "messages from members of this server (server name → Privacy Settings), then run `/follow` again.",
+        ZH: "⚠️ 我無法私訊你：你的私訊已關閉。若要收到每週論文，請允許本伺服器成員私訊你"
+            "（伺服器名稱 → 隱私設定），然後再執行一次 `/follow`。",
+    },
+    "follow.no_digest": {
+        EN: "This server has no weekly digest yet: your DMs start once an admin sets one up with `/digest-channel`.",
+        ZH: "本伺服器尚未設定每週論文摘要：管理員用 `/digest-channel` 設定後，私訊才會開始。",
+    },
+    "follow.welcome": {
+        EN: "Hi! You follow papers in paperbot. Each week, after the digest of {guild}, I'll send the new papers "
+            "that match here. `/following` changes what you follow; `/forget-me` stops this and deletes "
+            "everything I keep about you.",
+        ZH: "你好！你在 paperbot 追蹤了論文。每週在 {guild} 的論文摘要之後，我會在這裡寄給你符合的新論文。"
+            "用 `/following` 修改追蹤內容；用 `/forget-me` 停止並刪除我保存的你的所有資料。",
+    },
+    "follow.topic": {EN: "the topic {value}", ZH: "主題 {value}"},
+    "follow.author": {EN: "the author {value}", ZH: "作者 {value}"},
+    "follow.interest": {EN: "the interest {value}", ZH: "興趣 {value}"},
+    "following.title": {EN: "What you follow ({count})", ZH: "你追蹤的內容（{count}）"},
+    "following.empty": {
+        EN: "You follow nothing: `/follow` a topic, an author or an interest to get a weekly DM of new papers.",
+        ZH: "你目前沒有追蹤任何內容：用 `/follow` 追蹤主題、作者或興趣，每週就會收到新論文私訊。",
+    },
+    "following.footer": {
+        EN: "Weekly DM after the digest of the server where you last used /follow · only you can see this",
+        ZH: "每週私訊在你最後使用 /follow 的伺服器的論文摘要之後寄出 · 只有你看得到",
+    },
+    "following.paused": {
+        EN: "⚠️ Your weekly DMs are paused: I couldn't reach you. Open your DMs, then run `/follow` again.",
+        ZH: "⚠️ 每週私訊已暫停：我無法私訊你。請開啟私訊後再執行一次 `/follow`。",
+    },
+    "dm.title": {EN: "New papers for you · {since} – {until}", ZH: "為你挑選的新論文 · {since} – {until}"},
+    "dm.because": {EN: "matches {follows}", ZH: "符合 {follows}"},
+    "dm.footer": {
+        EN: "You follow these in paperbot · /following to change · /forget-me to stop",
+        ZH: "你在 paperbot 追蹤了這些內容 · /following 修改 · /forget-me 停止",
+    },
+    "forget.done": {
+        EN: "Done. I deleted {votes} votes, {saved} saved papers, {follows} follows (weekly DMs stopped) and "
+            "{questions} questions you asked, with their answers. Nothing else about you is stored.",
+        ZH: "完成。已刪除 {votes} 筆評價、{saved} 篇收藏、{follows} 項追蹤（每週私訊已停止），以及你提出的 "
+            "{questions} 個問題與其回答。不再保存任何關於你的資料。",
+    },
+})
+ZH_DESCRIPTIONS.update({
+    "What you are interested in, or an arXiv ID (empty: more like your saved papers)":
+        "你感興趣的主題或 arXiv ID（留空：推薦與你收藏的論文相近的論文）",
+    "Your saved papers (only you see them), with remove buttons": "你收藏的論文（只有你看得到），可移除",
+    "Follow a topic, an author or an interest: new papers come by DM each week": "追蹤主題、作者或興趣：每週以私訊寄送新論文",
+    "A topic from the list": "清單中的主題",
+    "An author's name, as arXiv lists it": "作者姓名（依 arXiv 的寫法）",
+    "Anything you want to read about, in your words": "任何你想讀的內容，用你自己的話描述",
+    "What you follow, with remove buttons": "你追蹤的內容，可移除",
+    "Stop everything and delete what paperbot keeps about you": "停止所有功能並刪除 paperbot 保存的你的資料",
+    "Admin: 👍/👎 counts on the bot's answers in this server": "管理員：本伺服器回答的 👍/👎 統計",
+    "Only votes from the last N days (default: all)": "只計算最近幾天的評價（預設：全部）",
+})
+ZH_NAMES.update({"topic": "主題", "author": "作者"})
+
 
 class CommandTranslator(app_commands.Translator):
     async def translate(self, string: app_commands.locale_str, locale: discord.Locale,

@@ -294,3 +294,61 @@ def ingest_report_text(table: Table, report: IngestReport, total: int, language:
         text += "\n" + t("reload.skipped", language) + "\n" + "\n".join(f"• {e}" for e in table.errors)
     return clip(text, CONTENT)
 
+
+
+# -- feedback, saved papers, follows (bot/cogs/feedback.py, people.py, follows.py) ----------
+def follow_text(kind: str, value: str, language: str) -> str:
+    """A follow as the user reads it: the kind, and what they typed as a code span."""
+    return t(f"follow.{kind}", language, value=literal(value, 60))
+
+
+def saved_embed(papers: list[tuple[str, Paper | None]], first: int, total: int, page: int, pages: int,
+                language: str) -> discord.Embed:
+    """One page of a user's saved papers, numbered from `first` like its remove buttons."""
+    lines = [f"**{n}.** " + (f"{_link(p.title, p.url)} · {p.date.isoformat()}" if p else
+                             f"`{arxiv_id}` ({t('saved.gone', language)})")
+             for n, (arxiv_id, p) in enumerate(papers, first)]
+    embed = discord.Embed(title=t("saved.title", language, count=total),
+                          description=clip("\n".join(lines), DESCRIPTION), colour=COLOUR)
+    return embed.set_footer(text=t("saved.page", language, page=page, pages=pages))
+
+
+def following_embed(follows: list[tuple[str, str]], paused: bool, language: str) -> discord.Embed:
+    lines = [f"**{n}.** {follow_text(kind, value, language)}" for n, (kind, value) in enumerate(follows, 1)]
+    if paused:
+        lines.append("\n" + t("following.paused", language))
+    embed = discord.Embed(title=t("following.title", language, count=len(follows)),
+                          description=clip("\n".join(lines), DESCRIPTION), colour=COLOUR)
+    return embed.set_footer(text=t("following.footer", language))
+
+
+def follow_dm_embed(matches: list[tuple[Paper, list[tuple[str, str]]]], since: str, until: str,
+                    language: str) -> discord.Embed:
+    """The weekly DM: each new paper that matches, best first, with the follows it matched."""
+    budget = (DESCRIPTION - 50) // max(len(matches), 1)
+    lines = []
+    for n, (paper, because) in enumerate(matches, 1):
+        reasons = t("dm.because", language, follows=", ".join(follow_text(k, v, language) for k, v in because))
+        topics = "、".join(paper.topics)
+        head = f"**{n}.** {_link(paper.title, paper.url)}"
+        lines.append(head + "\n" + clip(f"{paper.date.isoformat()} · {topics} · {reasons}", max(budget - len(head), 40)))
+    embed = discord.Embed(title=clip(t("dm.title", language, since=since, until=until), TITLE),
+                          description=clip("\n\n".join(lines), DESCRIPTION), colour=COLOUR)
+    return embed.set_footer(text=t("dm.footer", language))
+
+
+def feedback_embed(counts: dict, language: str, since: str | None = None) -> discord.Embed:
+    """Vote counts for admins: totals, then by command, mode, model, and the 👎 reasons."""
+    embed = discord.Embed(title=t("feedback.title", language, up=counts["up"], down=counts["down"],
+                                  answers=counts["answers"]), colour=COLOUR)
+    if since:
+        embed.description = t("feedback.since", language, date=since)
+    for group in ("by_operation", "by_mode", "by_model"):
+        lines = [f"`{clip(name, 60)}` {c['up']} 👍 · {c['down']} 👎" for name, c in counts[group].items()]
+        if lines:
+            embed.add_field(name=t(f"feedback.{group}", language), value=clip("\n".join(lines), FIELD_VALUE),
+                            inline=True)
+    if counts["reasons"]:
+        lines = [f"{t(f'reason.{r}', language)}: {n}" for r, n in sorted(counts["reasons"].items(), key=lambda x: -x[1])]
+        embed.add_field(name=t("feedback.reasons", language), value=clip("\n".join(lines), FIELD_VALUE), inline=False)
+    return embed

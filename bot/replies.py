@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 
 # run(on_text, on_queue) -> Answer: an answer operation with its progress callbacks.
 Operation = Callable[[Callable[[Draft], None], Callable[[int], None]], Awaitable[Answer]]
+# buttons(answer) -> the view under a finished answer (👍/👎, ⭐; see bot/cogs/feedback.py)
+Buttons = Callable[[Answer], Awaitable["discord.ui.View | None"]]
 
 
 class LiveMessage:
@@ -92,26 +94,31 @@ async def send_private(interaction: discord.Interaction, text: str) -> None:
     await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
 
-async def send_pages(interaction: discord.Interaction, pages: list[Page]) -> None:
-    """The deferred response becomes the first page; further pages follow in order."""
-    await interaction.edit_original_response(content=None, embeds=pages[0], allowed_mentions=NO_MENTIONS)
-    for page in pages[1:]:
-        await interaction.followup.send(embeds=page, allowed_mentions=NO_MENTIONS)
+async def send_pages(interaction: discord.Interaction, pages: list[Page], view: discord.ui.View | None = None,
+                     ephemeral: bool = False) -> None:
+    """The deferred response becomes the first page; further pages follow in order. The
+    `view` (buttons) goes under the last page."""
+    last = {"view": view} if view is not None else {}
+    await interaction.edit_original_response(content=None, embeds=pages[0], allowed_mentions=NO_MENTIONS,
+                                             **(last if len(pages) == 1 else {}))
+    for n, page in enumerate(pages[1:], 2):
+        await interaction.followup.send(embeds=page, allowed_mentions=NO_MENTIONS, ephemeral=ephemeral,
+                                        **(last if n == len(pages) else {}))
 
 
 async def answer_interaction(interaction: discord.Interaction, title: str, language: str, run: Operation,
-                             interval: float) -> None:
+                             interval: float, *, buttons: Buttons | None = None, ephemeral: bool = False) -> None:
     """Run an answer operation for a deferred interaction, live in `@original`."""
 
     def show(embed: discord.Embed):
         return interaction.edit_original_response(embed=embed, allowed_mentions=NO_MENTIONS)
 
     answer = await _run_live(run, title, language, show, interval)
-    await send_pages(interaction, render.answer_pages(answer, title))
+    await send_pages(interaction, render.answer_pages(answer, title), await make_buttons(buttons, answer), ephemeral)
 
 
 async def answer_in_channel(channel: discord.abc.Messageable, title: str, language: str, run: Operation,
-                            interval: float) -> None:
+                            interval: float, *, buttons: Buttons | None = None) -> None:
     """Run an answer operation for a channel or thread, live in one message."""
     message: discord.Message | None = None
 
@@ -124,9 +131,22 @@ async def answer_in_channel(channel: discord.abc.Messageable, title: str, langua
 
     answer = await _run_live(run, title, language, show, interval)
     pages = render.answer_pages(answer, title)
+    view = await make_buttons(buttons, answer)
+    last = {"view": view} if view is not None else {}
     if message is None:
-        await channel.send(embeds=pages[0], allowed_mentions=NO_MENTIONS)
+        await channel.send(embeds=pages[0], allowed_mentions=NO_MENTIONS, **(last if len(pages) == 1 else {}))
     else:
-        await message.edit(embeds=pages[0], allowed_mentions=NO_MENTIONS)
-    for page in pages[1:]:
-        await channel.send(embeds=page, allowed_mentions=NO_MENTIONS)
+        await message.edit(embeds=pages[0], allowed_mentions=NO_MENTIONS, **(last if len(pages) == 1 else {}))
+    for n, page in enumerate(pages[1:], 2):
+        await channel.send(embeds=page, allowed_mentions=NO_MENTIONS, **(last if n == len(pages) else {}))
+
+
+async def make_buttons(buttons: Buttons | None, answer: Answer) -> discord.ui.View | None:
+    """The buttons for a finished answer; none when making them fails (the answer still shows)."""
+    if buttons is None:
+        return None
+    try:
+        return await buttons(answer)
+    except Exception:
+        log.exception("no buttons under this answer")
+        return None

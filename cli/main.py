@@ -334,6 +334,43 @@ def cmd_cache(args, config: Config) -> int:
               f"{stats['hits']} times, saving US${stats['saved_usd']:.4f} and {stats['saved_tokens']:,} tokens")
         for operation, count in stats["by_operation"].items():
             print(f"  {operation:<10} {count}")
+def cmd_feedback(args, config: Config) -> int:
+    """👍/👎 counts from the bot's store; --export writes voted questions as `paperbot eval` lines."""
+    from rag.db import open_db
+    from rag.people import People
+
+    people = People(open_db(config.state_dir))
+    since = dt.datetime.combine(args.since, dt.time(), dt.timezone.utc) if args.since else None
+    counts = people.feedback_counts(since)
+    if args.export:
+        lines = people.eval_lines(since)
+        try:
+            target = Path(args.export)
+            staging = target.with_name(target.name + ".tmp")
+            staging.write_text("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines), encoding="utf-8")
+            staging.replace(target)
+        except OSError as exc:
+            raise UsageError(f"cannot write {args.export}: {exc.strerror or exc}") from None
+        counts["exported"] = {"path": str(args.export), "lines": len(lines),
+                              "review": sum(1 for line in lines if line.get("review"))}
+    if args.json:
+        _print_json(counts)
+        return OK
+    print(f"{counts['up']} 👍  {counts['down']} 👎  on {counts['answers']} answers"
+          + (f" since {args.since.isoformat()}" if args.since else ""))
+    for group, title in (("by_operation", "by operation"), ("by_mode", "by mode"), ("by_model", "by model")):
+        if counts[group]:
+            print(f"\n{title}:")
+            for name, c in counts[group].items():
+                print(f"  {name:<20} {c['up']:>5} 👍 {c['down']:>5} 👎")
+    if counts["reasons"]:
+        print("\n👎 reasons:")
+        for reason, n in sorted(counts["reasons"].items(), key=lambda item: -item[1]):
+            print(f"  {reason:<20} {n:>5}")
+    if args.export:
+        exported = counts["exported"]
+        print(f"\nwrote {exported['lines']} questions to {exported['path']} "
+              f"({exported['review']} marked for review: 👎 or nothing cited)")
     return OK
 
 
@@ -408,6 +445,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = with_json(command("cache", cmd_cache, "the answer cache: how much it holds and saved, or empty it"))
     p.add_argument("action", choices=["stats", "clear"])
+
+    p = with_json(command("feedback", cmd_feedback, "👍/👎 counts on the bot's answers; export them for eval"))
+    p.add_argument("--since", type=_date, help="only votes on or after YYYY-MM-DD")
+    p.add_argument("--export", metavar="FILE.jsonl",
+                   help="write voted questions as `paperbot eval` lines (👎: marked for review)")
 
     command("run", cmd_run, "run the Discord bot (needs DISCORD_TOKEN; see the README)")
     return parser

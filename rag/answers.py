@@ -162,12 +162,6 @@ def _over_budget(over: OverBudget, language: str) -> str:
     return _label(OVER_BUDGET[over.limit], language, allowed=over.allowed, resets=resets)
 
 
-def _with_items(items: list[dict]) -> Callable[["Answer"], "Answer"]:
-    def finish(answer: "Answer") -> "Answer":
-        answer.items = items
-        return answer
-
-    return finish
 
 
 @dataclass
@@ -184,7 +178,8 @@ class _Plan:
     notices: list[str] = field(default_factory=list)
     task: dict = field(default_factory=dict)  # the prompt template's parameters
     cache_input: str = ""  # the user's input, normalised: part of the answer cache's key
-    finish: Callable[["Answer"], "Answer"] | None = None  # completes the answer (items, listings)
+    items: list[dict] = field(default_factory=list)  # the answer's structure (compared rows, reasons)
+    finish: Callable[["Answer"], "Answer"] | None = None  # completes the answer (e.g. the digest's listing)
 
 
 class Answerer:
@@ -281,7 +276,7 @@ class Answerer:
         items = [{"arxiv_id": p.arxiv_id, "title": p.title, "date": p.date.isoformat(), "topics": list(p.topics),
                   "summary": _first_sentences(p.summary, 2), "url": p.url} for p in papers]
         return _Plan("compare", papers, language, lambda: self._side_by_side(papers, language),
-                     task={"n": len(papers)}, cache_input=" ".join(normalised), finish=_with_items(items))
+                     task={"n": len(papers)}, cache_input=" ".join(normalised), items=items)
 
     def _plan_recommend(self, target: str, k: int, language: str | None) -> _Plan:
         seed = self._maybe_paper(target)
@@ -303,7 +298,7 @@ class Answerer:
 
         interest = f"more papers like “{seed.title}”" if seed else target
         return _Plan("recommend", papers, language, offline, question=interest, notices=notices,
-                     cache_input=f"{normalise(target)} {k}", finish=_with_items(items))
+                     cache_input=f"{normalise(target)} {k}", items=items)
 
     def _plan_digest(self, since: dt.datetime, until: dt.datetime, language: str) -> _Plan:
         papers = sorted((p for p in self.kb.catalog.values() if p.added_at and since < p.added_at <= until),
@@ -368,7 +363,7 @@ class Answerer:
                         self.cache.put(key, plan.operation, self.llm.model, [p.arxiv_id for p in plan.papers],
                                        answer.to_dict(), *spent)
                     return answer
-        attribution, text, cited = await self.offload(self._checked, plan.offline(), plan)
+        attribution, text, cited = await self.offload(self._checked, plan.offline(), plan, True)
         return self._finish(plan, localise(text, plan.language), cited, OFFLINE, " ".join([*plan.notices, notice]),
                             attribution)
 
@@ -410,11 +405,13 @@ class Answerer:
                  if self.llm.ledger else None)
         return answer, "", None if completion.cut_off else spent  # only complete answers are served again
 
-    def _checked(self, text: str, plan: _Plan) -> tuple[Attribution, str, list[Paper]]:
+    def _checked(self, text: str, plan: _Plan, ours: bool = False) -> tuple[Attribution, str, list[Paper]]:
         """Every claim checked against the sources (markers made true, unsupported claims
-        left out), then the markers renumbered: (the attribution, the text, cited papers)."""
+        left out), then the markers renumbered: (the attribution, the text, cited papers).
+        Our own offline text is quoted from the sources: its claims are listed, never edited."""
         attribution = attribute(text, plan.papers, plan.language)
-        return (attribution, *check_citations(attribution.text, plan.papers, set(self.kb.catalog), plan.renumber))
+        shown = text if ours else attribution.text
+        return (attribution, *check_citations(shown, plan.papers, set(self.kb.catalog), plan.renumber))
 
     def _cache_key(self, plan: _Plan) -> str | None:
         """None when the answer may not be cached (no cache; a follow-up in a thread)."""
@@ -445,7 +442,7 @@ class Answerer:
         sources = [Citation.of(len(citations) + n, p) for n, p in enumerate(others, 1)]
         claims = [{**c.to_dict(), "text": localise(c.text, plan.language)} for c in attribution.claims]
         answer = Answer(plan.operation, text, citations, sources, mode, self.model if mode == LLM else None,
-                        plan.language, notice, claims=claims)
+                        plan.language, notice, items=plan.items, claims=claims)
         return plan.finish(answer) if plan.finish else answer
 
     def _empty(self, operation: str, language: str, notices: list[str] = ()) -> Answer:
@@ -527,6 +524,46 @@ class Answerer:
         except InvalidArxivId:
             return None
         return self._known(arxiv_id)
+
+    # -- more like a user's saved papers (rag.people) --------------------------------
+    async def recommend_from(self, saved_ids: list[str], k: int = 5, language: str = ZH,
+                             on_text: OnText | None = None, on_queue: OnQueue | None = None,
+                             caller: Caller = CLI) -> Answer:
+        """Papers like the ones a user saved (most recent first), never one of them; each
+        with a reason naming the saved paper it is most like."""
+        plan = await self.offload(self._plan_recommend_from, list(saved_ids), k, language)
+        return await self._compose(plan, on_text, on_queue, caller)
+
+    SAVED_SEEDS = 10  # the most recently saved papers a recommendation starts from
+
+    def _plan_recommend_from(self, saved_ids: list[str], k: int, language: str) -> _Plan:
+        saved = set(saved_ids)
+        seeds = [self.kb.catalog[i] for i in saved_ids if i in self.kb.catalog][: self.SAVED_SEEDS]
+        totals: dict[str, float] = {}
+        best: dict[str, tuple[float, Paper, dict]] = {}  # arXiv ID -> (score, the seed it is most like, its item)
+        notices: list[str] = []
+        for seed in seeds:  # "more like this paper" for each, summed: liked by several seeds ranks first
+            plan = self._plan_recommend(seed.arxiv_id, k + min(len(saved), 50), language)
+            notices = notices or plan.notices
+            for item in plan.items:
+                if item["arxiv_id"] in saved:
+                    continue
+                totals[item["arxiv_id"]] = totals.get(item["arxiv_id"], 0.0) + item["score"]
+                if item["score"] > best.get(item["arxiv_id"], (-1.0,))[0]:
+                    best[item["arxiv_id"]] = (item["score"], seed, item)
+        chosen = sorted(totals, key=lambda i: -totals[i])[:k]
+        papers = [self.kb.catalog[i] for i in chosen]
+        like = {EN: "like “{title}”: {reason}", ZH: "與「{title}」相近：{reason}"}[base_language(language)]
+        items = [{**best[i][2], "score": round(totals[i], 6), "like": best[i][1].arxiv_id,
+                  "reason": like.format(title=best[i][1].title, reason=best[i][2]["reason"])} for i in chosen]
+
+        def offline() -> str:
+            return "\n".join(f"• **{p.title}** [{n}] — {item['reason']}"
+                             for n, (p, item) in enumerate(zip(papers, items), 1))
+
+        titles = "; ".join(f"“{s.title}”" for s in seeds)
+        return _Plan("recommend", papers, language, offline, question=f"more papers like the ones I saved: {titles}",
+                     notices=notices, items=items, cache_input="saved: " + " ".join(s.arxiv_id for s in seeds))
 
 
 def open_answerer(config: Config, kb: KnowledgeBase) -> Answerer:

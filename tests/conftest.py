@@ -171,6 +171,8 @@ async def running_bot(config: Config, kb, llm=None, answerer=None, **options):
         finally:
             await bot.close()
             await asyncio.wait_for(task, 5)
+            if llm is not None:  # in this loop: a client left to the garbage collector closes itself
+                await llm.client.close()  # in whichever test's loop is running then, and fails there
     finally:
         discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = saved
 

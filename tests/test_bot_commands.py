@@ -18,7 +18,8 @@ from peers.discord_server import DiscordServer
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
-ADMIN_COMMANDS = {"digest-channel", "reload", "usage"}
+ADMIN_COMMANDS = {"digest-channel", "reload", "usage", "feedback"}
+PEOPLE_COMMANDS = {"saved", "follow", "following", "forget-me"}  # tests/test_bot_people.py
 MANAGE_GUILD = 1 << 5
 
 
@@ -88,7 +89,7 @@ async def test_it_logs_in_and_syncs_every_command_with_zh_tw_localisations(serve
     assert sync.scope == "global"  # no test guild configured
     commands = {c["name"]: c for c in sync.commands}
     assert set(commands) == {"ask", "paper", "summarize", "compare", "recommend", "digest", "topics", "add",
-                             *ADMIN_COMMANDS}
+                             *ADMIN_COMMANDS, *PEOPLE_COMMANDS}
     for name, command in commands.items():
         assert command["description"] and command["description_localizations"]["zh-TW"]
         for option in command["options"]:

@@ -75,6 +75,7 @@ async def test_commands_are_synced_to_the_test_guild(server, bot):
     (sync,) = server.command_syncs
     assert sync.scope == "guild" and sync.guild_id == server.guild_id
     assert len(sync.commands) == len(bot.tree.get_commands())
+    assert {c["name"] for c in sync.commands} == {c.name for c in bot.tree.get_commands()}  # every one of them
 
 
 async def test_ask_streams_the_answer_into_the_reply_then_shows_checked_citations(server, bot, llm):

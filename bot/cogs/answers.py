@@ -16,6 +16,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.choices import id_list_choices, target_choices
+from bot.cogs.feedback import answer_buttons
 from bot.cooldown import llm_cooldown
 from bot.i18n import language_for, t
 from bot.replies import answer_interaction
@@ -37,7 +38,9 @@ class Answers(commands.Cog):
         language = language_for(interaction.locale)
         await answer_interaction(interaction, title(language), language,
                                  lambda on_text, on_queue: run(language, on_text, on_queue),
-                                 self.bot.config.discord.stream_edit_interval)
+                                 self.bot.config.discord.stream_edit_interval,
+                                 buttons=answer_buttons(self.bot, title(language), interaction.user.id,
+                                                        interaction.guild_id))
 
     def _caller(self, interaction: discord.Interaction):
         return self.bot.caller(interaction.user, interaction.guild)
@@ -70,10 +73,14 @@ class Answers(commands.Cog):
                                ids, lang, on_text, on_queue, self._caller(interaction)))
 
     @app_commands.command(name="recommend", description="Papers for an interest, or more papers like one (arXiv ID)")
-    @app_commands.describe(interest="What you are interested in, or an arXiv ID", count="How many papers (1-10)")
+    @app_commands.describe(interest="What you are interested in, or an arXiv ID (empty: more like your saved papers)",
+                           count="How many papers (1-10)")
     @llm_cooldown()
-    async def recommend(self, interaction: discord.Interaction, interest: str,
+    async def recommend(self, interaction: discord.Interaction, interest: str | None = None,
                         count: app_commands.Range[int, 1, 10] = 5) -> None:
+        if not interest:  # more like the papers this user saved, shown to them only
+            await self.bot.get_cog("People").recommend_saved(interaction, count)
+            return
         await self._answer(interaction, lambda lang: t("title.recommend", lang, target=interest),
                            lambda lang, on_text, on_queue: self.bot.answerer.recommend(
                                interest, count, lang, on_text, on_queue, self._caller(interaction)))

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import discord
 from discord.ext import commands
 
+from bot.cogs.feedback import answer_buttons
 from bot.cooldown import OnCooldown
 from bot.errors import explain, user_message
 from bot.i18n import t
@@ -76,7 +77,8 @@ class ChannelQuestions(commands.Cog):
                     lambda on_text, on_queue: self.bot.answerer.ask(
                         question, history=history, on_text=on_text, on_queue=on_queue,
                         caller=self.bot.caller(message.author, message.guild)),
-                    self.bot.config.discord.stream_edit_interval)
+                    self.bot.config.discord.stream_edit_interval,
+                    buttons=answer_buttons(self.bot, question, message.author.id, message.guild.id))
                 await self.bot.get_cog("Adding").offer(channel, question, language)
         except Exception as exc:  # the bot keeps running; the asker learns what happened
             await channel.send(user_message(exc, language, f"question in #{channel}"), allowed_mentions=NO_MENTIONS)

@@ -28,10 +28,11 @@ from discord.ext import commands, tasks
 
 from bot import render, schedule
 from bot.choices import timezone_choices
+from bot.cogs.feedback import answer_buttons
 from bot.cooldown import llm_cooldown
 from bot.i18n import WEEKDAY_NAMES, language_for, t
 from bot.render import NO_MENTIONS
-from bot.replies import answer_interaction
+from bot.replies import answer_interaction, make_buttons
 from bot.state import DigestState, GuildDigest, PendingPost
 from rag.answers import Answer
 from rag.db import open_db
@@ -113,6 +114,10 @@ class Digest(commands.Cog):
                                 CHECK_EVERY)
                 except Exception:
                     log.exception("digest for guild %s failed; retrying in %d s", guild_id, CHECK_EVERY)
+            follows = self.bot.get_cog("Follows")
+            if follows is not None:  # members' weekly DMs go after their server's digest
+                await follows.after_digests({g: (d.last_slot, d.cutoff) for g, d in self.state.guilds.items()
+                                             if self.state.pending(g) is None})
             return posted
 
     async def _post(self, guild_id: int, digest: GuildDigest, pending: PendingPost) -> bool:
@@ -136,8 +141,12 @@ class Digest(commands.Cog):
             if (mark or page) in there:
                 continue
             content, embeds = (page, []) if mark is None else (None, page)
+            view = None  # 👍/👎 and ⭐ under the last page; one record per digest, however often it is retried
+            if mark is not None and number == len(pages):
+                view = await make_buttons(answer_buttons(self.bot, title, None, guild_id,
+                                                         ref=f"digest:{guild_id}:{pending.slot.isoformat()}"), answer)
             await channel.send(content=content, embeds=embeds, nonce=nonce(guild_id, pending.slot, number),
-                               allowed_mentions=NO_MENTIONS)
+                               allowed_mentions=NO_MENTIONS, view=view)
         return True
 
     async def _already_posted(self, channel, pending: PendingPost, marks: list[str | None]) -> set[str]:
@@ -163,11 +172,13 @@ class Digest(commands.Cog):
         language = language_for(interaction.locale)
         now = self.bot.clock()
         since = now - dt.timedelta(days=days)
+        title = t("digest.preview_title", language, since=since.date().isoformat())
         await answer_interaction(
-            interaction, t("digest.preview_title", language, since=since.date().isoformat()), language,
+            interaction, title, language,
             lambda on_text, on_queue: self.bot.answerer.digest(
                 since, now, language, on_text, on_queue, self.bot.caller(interaction.user, interaction.guild)),
-            self.bot.config.discord.stream_edit_interval)
+            self.bot.config.discord.stream_edit_interval,
+            buttons=answer_buttons(self.bot, title, interaction.user.id, interaction.guild_id))
 
     @app_commands.command(name="digest-channel", description="Admin: where and when the weekly digest is posted")
     @app_commands.default_permissions(manage_guild=True)

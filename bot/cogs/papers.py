@@ -11,6 +11,7 @@ from discord.ext import commands
 
 from bot import render
 from bot.choices import paper_choices
+from bot.cogs.people import paper_view
 from bot.i18n import language_for
 from bot.replies import send_pages, send_private
 from rag.ids import parse_arxiv_id
@@ -34,6 +35,7 @@ class Papers(commands.Cog):
             await send_private(interaction, render.not_found_text(parse_arxiv_id(arxiv_id), suggestions, language))
             return
         await interaction.response.send_message(embed=render.paper_embed(paper, language),
+                                                view=paper_view(paper.arxiv_id, language),
                                                 allowed_mentions=render.NO_MENTIONS)
 
     @paper.autocomplete("arxiv_id")

@@ -99,6 +99,12 @@ the first message, as Discord does.  Faults for crash tests: ``fail_next_create(
 next message and then answers 500; ``fail_next_create(channel, "hold")`` stores it and
 never answers (``held_requests`` counts them) -- the bot can be killed meanwhile.
 
+Direct messages: ``POST /users/@me/channels`` opens (or finds) a user's DM channel;
+``dms_to(user)`` lists what the bot sent there.  ``close_dms(user)`` makes Discord refuse
+messages to that user as it does for a member whose DMs are closed (or who blocked the
+bot): 403 with code 50007 "Cannot send messages to this user" (not a violation: the bot
+cannot know beforehand).
+
 Mentions: each message's ``allowed_mentions`` is recorded and
 ``MessageRecord.pings`` says who would really have been pinged (users, roles,
 @everyone, replied user), using Discord's rules and the bot's permissions
@@ -865,6 +871,7 @@ class DiscordServer(LoopbackServer):
         self._nonces: dict[tuple[int, str], tuple[int, float]] = {}  # (channel, nonce) -> first message, when
         self._create_faults: list[tuple[int, Union[int, str], int]] = []  # (channel, fault, creates to let by)
         self._held = 0
+        self._closed_dms: set[int] = set()  # users whose DMs refuse the bot (see close_dms)
 
         # world
         self.users: dict[int, dict] = {}
@@ -2395,6 +2402,8 @@ class DiscordServer(LoopbackServer):
                 if first is not None and not self._messages[first].deleted and time.time() - when < self.nonce_ttl:
                     return 200, copy.deepcopy(self._messages[first].data)
             channel = self._known_channel(cid)
+            if channel["type"] == DM and int(channel["recipients"][0]["id"]) in self._closed_dms:
+                raise DiscordError(403, 50007, "Cannot send messages to this user")
             if channel["type"] != DM:
                 if channel["type"] in THREAD_TYPES:
                     self._require_bot_permission(int(cid), "send_messages_in_threads")
@@ -2422,6 +2431,21 @@ class DiscordServer(LoopbackServer):
         if fault is not None:  # the message exists, yet the creator is told it failed
             raise DiscordError(fault, 0, f"{fault}: scripted failure after creating the message")
         return 200, out
+
+    # -- direct messages ------------------------------------------------------------
+    def close_dms(self, user: Union[int, str]) -> None:
+        """The user's DMs refuse the bot from now on (403, code 50007), as on Discord."""
+        with self._lock:
+            self._closed_dms.add(self.user_id(user))
+
+    def dms_to(self, user: Union[int, str]) -> list[MessageRecord]:
+        """What the bot sent to the user's DM channel, oldest first (none if it never opened one)."""
+        uid = self.user_id(user)
+        with self._lock:
+            channels = {cid for cid, ch in self._channels.items()
+                        if ch["type"] == DM and int(ch["recipients"][0]["id"]) == uid}
+        return [m for m in self.all_messages if m.channel_id in channels and m.author_id == self.bot_id
+                and not m.deleted]
 
     def fail_next_create(self, channel: Union[int, str], fault: Union[int, str] = 500, *, after: int = 0) -> None:
         """The next message created in `channel` (after `after` more that go through) is
