@@ -163,6 +163,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "label.date": {EN: "Date", ZH: "日期"},
     "label.topics": {EN: "Topics", ZH: "主題"},
     "label.authors": {EN: "Authors", ZH: "作者"},
+    "label.picture": {EN: "In the picture", ZH: "圖片內容"},
     "label.offline": {EN: "offline extracts", ZH: "離線摘錄"},
     "label.model": {EN: "model: {model}", ZH: "模型：{model}"},
     "label.cached": {EN: "from the answer cache, no model call", ZH: "取自回答快取，未呼叫模型"},

@@ -17,6 +17,7 @@ import discord
 
 from bot import render
 from bot.render import NO_MENTIONS, Page
+from bot.pictures import Picture, show
 from rag.answers import Answer, Draft
 
 log = logging.getLogger(__name__)
@@ -95,11 +96,13 @@ async def send_private(interaction: discord.Interaction, text: str) -> None:
 
 
 async def send_pages(interaction: discord.Interaction, pages: list[Page], view: discord.ui.View | None = None,
-                     ephemeral: bool = False) -> None:
-    """The deferred response becomes the first page; further pages follow in order. The
-    `view` (buttons) goes under the last page."""
+                     ephemeral: bool = False, picture: Picture | None = None, language: str = "en") -> None:
+    """The deferred response becomes the first page (with the picture, if any); further
+    pages follow in order. The `view` (buttons) goes under the last page."""
     last = {"view": view} if view is not None else {}
-    await interaction.edit_original_response(content=None, embeds=pages[0], allowed_mentions=NO_MENTIONS,
+    files = {"attachments": [picture.file()]} if picture is not None else {}
+    await interaction.edit_original_response(content=None, embeds=show(pages[0], picture, language),
+                                             allowed_mentions=NO_MENTIONS, **files,
                                              **(last if len(pages) == 1 else {}))
     for n, page in enumerate(pages[1:], 2):
         await interaction.followup.send(embeds=page, allowed_mentions=NO_MENTIONS, ephemeral=ephemeral,
@@ -107,14 +110,18 @@ async def send_pages(interaction: discord.Interaction, pages: list[Page], view: 
 
 
 async def answer_interaction(interaction: discord.Interaction, title: str, language: str, run: Operation,
-                             interval: float, *, buttons: Buttons | None = None, ephemeral: bool = False) -> None:
-    """Run an answer operation for a deferred interaction, live in `@original`."""
+                             interval: float, *, buttons: Buttons | None = None, ephemeral: bool = False,
+                             picture: Callable[[Answer], Awaitable[Picture | None]] | None = None) -> None:
+    """Run an answer operation for a deferred interaction, live in `@original`; `picture`
+    draws the finished answer's picture (the comparison table, the digest chart)."""
 
-    def show(embed: discord.Embed):
+    def preview(embed: discord.Embed):
         return interaction.edit_original_response(embed=embed, allowed_mentions=NO_MENTIONS)
 
-    answer = await _run_live(run, title, language, show, interval)
-    await send_pages(interaction, render.answer_pages(answer, title), await make_buttons(buttons, answer), ephemeral)
+    answer = await _run_live(run, title, language, preview, interval)
+    drawn = await picture(answer) if picture is not None else None
+    await send_pages(interaction, render.answer_pages(answer, title), await make_buttons(buttons, answer), ephemeral,
+                     drawn, language)
 
 
 async def answer_in_channel(channel: discord.abc.Messageable, title: str, language: str, run: Operation,

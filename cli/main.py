@@ -207,9 +207,33 @@ def cmd_search(args, config: Config) -> int:
     return OK if hits else NOT_FOUND
 
 
+def _write_chart(path: str | None, make) -> None:
+    """Draws a picture to `path` (a PNG) when asked, and says what it shows."""
+    if not path:
+        return
+    from rag.charts import ChartsUnavailable
+
+    try:
+        chart = make()
+    except ChartsUnavailable as exc:
+        raise ServiceError(str(exc)) from None
+    if chart is None:
+        print("nothing to draw", file=sys.stderr)
+        return
+    try:
+        Path(path).write_bytes(chart.png)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+    print(f"wrote {path} ({chart.width}×{chart.height}): {chart.alt}", file=sys.stderr)
+
+
 def cmd_topics(args, config: Config) -> int:
     kb = open_kb(config)
     topics = kb.topics()
+    if args.chart:
+        from rag.pictures import topics_picture
+
+        _write_chart(args.chart, lambda: topics_picture(topics, args.lang))
     if args.json:
         _print_json([{"topic": t, "count": c} for t, c in topics])
     else:
@@ -290,6 +314,11 @@ def cmd_answer(args, config: Config) -> int:
             print(f"paperbot: {exc}", file=sys.stderr)
             return NOT_FOUND
         raise UsageError(str(exc)) from None
+    if getattr(args, "chart", None):
+        from rag.pictures import compare_picture, digest_picture
+
+        _write_chart(args.chart, (lambda: compare_picture(answer)) if args.command == "compare"
+                     else lambda: digest_picture(answer, kb, dt.datetime.now(dt.timezone.utc)))
     return _show(answer, args.json)
 
 
@@ -419,7 +448,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--since", type=_date, help="only papers dated on or after YYYY-MM-DD")
     p.add_argument("--until", type=_date, help="only papers dated on or before YYYY-MM-DD")
 
-    with_json(command("topics", cmd_topics, "every topic with its paper count"))
+    p = with_json(command("topics", cmd_topics, "every topic with its paper count"))
+    p.add_argument("--chart", metavar="FILE.png", help="also draw the topics chart (the largest 25) to this PNG")
+    p.add_argument("--lang", choices=["en", "zh"], default="zh", help="the chart's labels (default zh)")
 
     p = with_json(command("eval", cmd_eval, "retrieval quality on a question set, against a dense-only baseline"))
     p.add_argument("questions", help="JSONL: {q, lang, gold, kind} per line")
@@ -433,12 +464,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     answering("ask", "a cited answer from the papers").add_argument("question", nargs="+")
     answering("summarize", "summarise one paper (ID) or every paper on a topic").add_argument("target", nargs="+")
-    answering("compare", "compare 2 to 4 papers side by side").add_argument("ids", nargs="+", metavar="ID")
+    p = answering("compare", "compare 2 to 4 papers side by side")
+    p.add_argument("ids", nargs="+", metavar="ID")
+    p.add_argument("--chart", metavar="FILE.png", help="also draw the comparison table to this PNG")
     p = answering("recommend", "papers for an interest, or more like a paper (ID)")
     p.add_argument("target", nargs="+")
     p.add_argument("--k", type=int, default=5)
-    answering("digest", "papers added since a date (default: the last 7 days), by topic").add_argument(
-        "--since", type=_date, help="YYYY-MM-DD")
+    p = answering("digest", "papers added since a date (default: the last 7 days), by topic")
+    p.add_argument("--since", type=_date, help="YYYY-MM-DD")
+    p.add_argument("--chart", metavar="FILE.png", help="also draw the digest's chart to this PNG")
 
     p = with_json(command("usage", cmd_usage, "what the model cost: calls, tokens and US$ per user, operation, model"))
     p.add_argument("--since", type=_date, help="YYYY-MM-DD (default: the first of this month, UTC)")

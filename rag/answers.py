@@ -24,6 +24,7 @@ from dataclasses import dataclass, field, replace
 
 from rag import glossary
 from rag.cache import AnswerCache, cache_key, normalise
+from rag.charts import summary_parts
 from rag.citations import Citation, check_citations
 from rag.claims import Attribution, attribute
 from rag.ids import InvalidArxivId, parse_arxiv_id
@@ -179,7 +180,7 @@ class _Plan:
     task: dict = field(default_factory=dict)  # the prompt template's parameters
     cache_input: str = ""  # the user's input, normalised: part of the answer cache's key
     items: list[dict] = field(default_factory=list)  # the answer's structure (compared rows, reasons)
-    finish: Callable[["Answer"], "Answer"] | None = None  # completes the answer (e.g. the digest's listing)
+    finish: Callable[["Answer", Attribution], "Answer"] | None = None  # completes it (a listing, table cells)
 
 
 class Answerer:
@@ -275,8 +276,19 @@ class Answerer:
         papers = [self._known(i) for i in normalised]
         items = [{"arxiv_id": p.arxiv_id, "title": p.title, "date": p.date.isoformat(), "topics": list(p.topics),
                   "summary": _first_sentences(p.summary, 2), "url": p.url} for p in papers]
+
+        def finish(answer: Answer, attribution: Attribution) -> Answer:
+            # Problem, method and results per paper, for the side-by-side table: the model's
+            # checked lines when it wrote them, else sentences of the paper's own text.
+            written = _compare_cells(attribution.text, len(papers)) if answer.mode == LLM else {}
+            for n, (item, paper) in enumerate(zip(items, papers), 1):
+                item.update({**summary_parts(_text_for(paper, language)), **written.get(n, {})})
+            return answer
+
+        # Papers keep the numbers the user gave them, in the text and in the table alike.
         return _Plan("compare", papers, language, lambda: self._side_by_side(papers, language),
-                     task={"n": len(papers)}, cache_input=" ".join(normalised), items=items)
+                     task={"n": len(papers)}, cache_input=" ".join(normalised), items=items, renumber=False,
+                     finish=finish)
 
     def _plan_recommend(self, target: str, k: int, language: str | None) -> _Plan:
         seed = self._maybe_paper(target)
@@ -317,7 +329,7 @@ class Answerer:
             return {EN: f"{len(papers)} new papers in {len(groups)} topics; most on {top}.",
                     ZH: f"本週新增 {len(papers)} 篇論文，涵蓋 {len(groups)} 個主題；最多的是 {top}。"}[base_language(language)]
 
-        def finish(answer: Answer) -> Answer:
+        def finish(answer: Answer, attribution: Attribution) -> Answer:
             # The listing cites every paper, numbered as the sources were given to the model.
             answer.text = f"{answer.text}\n\n{localise(listing, language)}"
             answer.citations = [Citation.of(n, p) for n, p in enumerate(ordered, 1)]
@@ -443,7 +455,7 @@ class Answerer:
         claims = [{**c.to_dict(), "text": localise(c.text, plan.language)} for c in attribution.claims]
         answer = Answer(plan.operation, text, citations, sources, mode, self.model if mode == LLM else None,
                         plan.language, notice, items=plan.items, claims=claims)
-        return plan.finish(answer) if plan.finish else answer
+        return plan.finish(answer, attribution) if plan.finish else answer
 
     def _empty(self, operation: str, language: str, notices: list[str] = ()) -> Answer:
         return Answer(operation, _label(NOTHING_FOUND, language), [], [], LLM if self.llm else OFFLINE,
@@ -574,6 +586,29 @@ def open_answerer(config: Config, kb: KnowledgeBase) -> Answerer:
     return Answerer(kb, make_llm(config, ledger=ledger), top_k=config.retrieval.top_k,
                     max_question_chars=config.retrieval.max_question_chars, cache=cache,
                     budget=Budget(config.budget, ledger))
+
+
+_ROWS = {"problem": ("problem", "問題", "问题", "motivation", "動機"), "method": ("method", "方法", "approach"),
+         "results": ("result", "結果", "结果", "finding")}
+_LINE_MARKER = re.compile(r"^[\s*•·+-]*\[(\d+)\]\s*[:：-]?\s*")
+
+
+def _compare_cells(text: str, n: int) -> dict[int, dict[str, str]]:
+    """{paper number: {problem|method|results: its line}} from a comparison written in
+    sections (a heading, then a line per paper starting with its number)."""
+    cells: dict[int, dict[str, str]] = {}
+    row = None
+    for line in text.splitlines():
+        heading = line.strip().strip("*#_:：- ").casefold()
+        named = next((r for r, words in _ROWS.items() if any(heading.startswith(w) for w in words)), None)
+        if named and len(heading) <= 20:
+            row = named
+            continue
+        if row and (marker := _LINE_MARKER.match(line)) and 1 <= int(marker[1]) <= n:
+            cell = re.sub(r"\s*\[\d+\]", "", line[marker.end():]).strip(" *")
+            if cell:
+                cells.setdefault(int(marker[1]), {})[row] = cell
+    return cells
 
 
 def _text_for(paper: Paper, language: str) -> str:

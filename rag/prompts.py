@@ -44,8 +44,10 @@ TASKS = {
         "one short paragraph each paper, every sentence cited."
     ),
     "compare": (
-        "Compare the {n} papers in the sources side by side: for each of problem, method, results and topics, "
-        "one short line per paper, cited. End with one sentence on how they differ most."
+        "Compare the {n} papers in the sources side by side in three short sections headed Problem, Method and "
+        "Results (the headings in the answer's language), each with one line per paper that starts with the "
+        "paper's number in brackets, like [1], and says it in a sentence. End with one sentence on how they "
+        "differ most."
     ),
     "recommend": (
         "These papers were found for the interest between the question tags. For each source, in order, write one line: "

@@ -15,12 +15,14 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import pictures
 from bot.choices import id_list_choices, target_choices
 from bot.cogs.feedback import answer_buttons
 from bot.cooldown import llm_cooldown
 from bot.i18n import language_for, t
 from bot.replies import answer_interaction
 from rag.answers import Answer
+from rag.pictures import compare_picture
 
 if TYPE_CHECKING:
     from bot.app import PaperBot
@@ -31,7 +33,7 @@ class Answers(commands.Cog):
         self.bot = bot
 
     async def _answer(self, interaction: discord.Interaction, title: Callable[[str], str],
-                      run: Callable[..., Awaitable[Answer]]) -> None:
+                      run: Callable[..., Awaitable[Answer]], picture=None) -> None:
         """Defer at once (Discord's 3-second rule), then show `run(language, on_text, on_queue)`
         live in the reply under `title(language)`, in the user's Discord language."""
         await interaction.response.defer(thinking=True)
@@ -40,7 +42,7 @@ class Answers(commands.Cog):
                                  lambda on_text, on_queue: run(language, on_text, on_queue),
                                  self.bot.config.discord.stream_edit_interval,
                                  buttons=answer_buttons(self.bot, title(language), interaction.user.id,
-                                                        interaction.guild_id))
+                                                        interaction.guild_id), picture=picture)
 
     def _caller(self, interaction: discord.Interaction):
         return self.bot.caller(interaction.user, interaction.guild)
@@ -70,7 +72,9 @@ class Answers(commands.Cog):
         ids = [i for i in re.split(r"[\s,，、;]+", papers) if i]
         await self._answer(interaction, lambda lang: t("title.compare", lang, ids=" · ".join(ids)),
                            lambda lang, on_text, on_queue: self.bot.answerer.compare(
-                               ids, lang, on_text, on_queue, self._caller(interaction)))
+                               ids, lang, on_text, on_queue, self._caller(interaction)),
+                           picture=lambda answer: pictures.draw(self.bot, lambda: compare_picture(answer),
+                                                                "comparison.png"))
 
     @app_commands.command(name="recommend", description="Papers for an interest, or more papers like one (arXiv ID)")
     @app_commands.describe(interest="What you are interested in, or an arXiv ID (empty: more like your saved papers)",

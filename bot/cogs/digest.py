@@ -26,7 +26,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from bot import render, schedule
+from bot import pictures, render, schedule
 from bot.choices import timezone_choices
 from bot.cogs.feedback import answer_buttons
 from bot.cooldown import llm_cooldown
@@ -36,6 +36,7 @@ from bot.replies import answer_interaction, make_buttons
 from bot.state import DigestState, GuildDigest, PendingPost
 from rag.answers import Answer
 from rag.db import open_db
+from rag.pictures import digest_picture
 from rag.language import EN, base_language
 from rag.usage import BOT
 
@@ -127,10 +128,15 @@ class Digest(commands.Cog):
         if not answer.citations and not note:
             return False
         channel = self.bot.get_channel(digest.channel_id) or await self.bot.fetch_channel(digest.channel_id)
+        picture = None
         if answer.citations:
             title = t("digest.title", digest.language, since=pending.since.date().isoformat(),
                       until=pending.until.date().isoformat())
             pages = render.answer_pages(answer, title)
+            # The same words and the same papers give the same picture on a retry.
+            picture = await pictures.draw(self.bot, lambda: digest_picture(answer, self.bot.kb, pending.until),
+                                          "digest.png")
+            pictures.show(pages[0], picture, digest.language)
             marks = [marker(pending.slot, n, len(pages)) for n in range(1, len(pages) + 1)]
             for page, mark in zip(pages, marks):
                 render.add_footer(page, mark)
@@ -145,8 +151,9 @@ class Digest(commands.Cog):
             if mark is not None and number == len(pages):
                 view = await make_buttons(answer_buttons(self.bot, title, None, guild_id,
                                                          ref=f"digest:{guild_id}:{pending.slot.isoformat()}"), answer)
+            attached = {"file": picture.file()} if picture is not None and number == 1 else {}
             await channel.send(content=content, embeds=embeds, nonce=nonce(guild_id, pending.slot, number),
-                               allowed_mentions=NO_MENTIONS, view=view)
+                               allowed_mentions=NO_MENTIONS, view=view, **attached)
         return True
 
     async def _already_posted(self, channel, pending: PendingPost, marks: list[str | None]) -> set[str]:
@@ -178,7 +185,9 @@ class Digest(commands.Cog):
             lambda on_text, on_queue: self.bot.answerer.digest(
                 since, now, language, on_text, on_queue, self.bot.caller(interaction.user, interaction.guild)),
             self.bot.config.discord.stream_edit_interval,
-            buttons=answer_buttons(self.bot, title, interaction.user.id, interaction.guild_id))
+            buttons=answer_buttons(self.bot, title, interaction.user.id, interaction.guild_id),
+            picture=lambda answer: pictures.draw(self.bot, lambda: digest_picture(answer, self.bot.kb, now),
+                                                 "digest.png"))
 
     @app_commands.command(name="digest-channel", description="Admin: where and when the weekly digest is posted")
     @app_commands.default_permissions(manage_guild=True)

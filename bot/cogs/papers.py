@@ -9,12 +9,13 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import render
+from bot import pictures, render
 from bot.choices import paper_choices
 from bot.cogs.people import paper_view
 from bot.i18n import language_for
 from bot.replies import send_pages, send_private
 from rag.ids import parse_arxiv_id
+from rag.pictures import topics_picture
 
 if TYPE_CHECKING:
     from bot.app import PaperBot
@@ -45,4 +46,6 @@ class Papers(commands.Cog):
     @app_commands.command(name="topics", description="Every topic in the list, with its number of papers")
     async def topics(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer(thinking=True)
-        await send_pages(interaction, render.topics_pages(self.bot.listing()[1], language_for(interaction.locale)))
+        language, topics = language_for(interaction.locale), self.bot.listing()[1]
+        picture = await pictures.draw(self.bot, lambda: topics_picture(topics, language), "topics.png")
+        await send_pages(interaction, render.topics_pages(topics, language), picture=picture, language=language)

@@ -1737,8 +1737,12 @@ class DiscordServer(LoopbackServer):
         if "attachments" in payload or files:
             keep_ids = {str(a.get("id")) for a in payload.get("attachments") or []}
             kept = [a for a in data["attachments"] if a["id"] in keep_ids] if "attachments" in payload else data["attachments"]
-            for filename, blob in files:
-                kept.append(self._attachment(record.channel_id, self._snowflake(), filename, blob))
+            # New files are listed by their index in the upload (with their description).
+            meta = {int(a["id"]): a for a in payload.get("attachments") or []
+                    if str(a.get("id", "")).isdigit() and int(a["id"]) < len(files)}
+            for index, (filename, blob) in enumerate(files):
+                kept.append(self._attachment(record.channel_id, self._snowflake(), filename, blob,
+                                             (meta.get(index) or {}).get("description")))
                 record.files.append((filename, blob))
             data["attachments"] = kept
         if "allowed_mentions" in payload:
