@@ -5,7 +5,8 @@ through the citation check, scored on what a reader is shown.
     python -m benchmarks.citations                   # the real pipeline, end to end (~15 s)
     python -m benchmarks.citations --wired           # end to end, as if attribute() were wired in
     python -m benchmarks.citations --direct --split holdout --failures
-    python -m benchmarks.citations --build           # regenerate cases.jsonl from scenarios.yaml
+    python -m benchmarks.citations --direct --without negation,scope   # what those checks of rag.claims buy
+    python -m benchmarks.citations --build           # add new scenarios of scenarios.yaml to cases.jsonl
 
 Cases (`citations/cases.jsonl`) are replies a model could write for ask, summarize,
 compare, recommend and digest, in English, Traditional and Simplified Chinese. Each
@@ -13,7 +14,8 @@ claim starts with its truth (⟦2405.14831⟧ supported by that paper, ⟦-⟧ s
 no source, ⟦~⟧ framing, ⟦~2405.14831⟧ a title heading that may carry that paper's
 marker); markers are written by arXiv ID ([@2405.14831]) and become the [n] each paper
 got in the prompt, so a case does not depend on retrieval order. See
-citations/README.md for how the cases were written and split (tune / holdout / fresh).
+citations/README.md for how the cases were written and split (tune / holdout / fresh /
+blind).
 
 Metrics (over the text the user finally sees):
 - precision: shown (claim, paper) citations where the paper supports the claim / all
@@ -82,7 +84,7 @@ class Case:
     op: str
     lang: str  # en, zh (Traditional) or zh-CN (Simplified)
     kind: str  # correct, swapped, unmarked, invented, mixed, offline
-    split: str  # tune or holdout
+    split: str  # tune, holdout, fresh or blind (see citations/README.md)
     input: dict
     sources: tuple[str, ...]  # the papers in the prompt, in order (direct mode)
     annotated: str
@@ -291,6 +293,7 @@ class Report:
         self.tallies: dict[tuple[str, str, str], Tally] = defaultdict(Tally)
         self.timings: dict[str, list[float]] = defaultdict(list)
         self.failures: list[dict] = []
+        self.errors: list[str] = []  # end to end: cases the pipeline refused (AnswerError)
 
     def add(self, pipeline: str, case: Case, seen: list[Seen], thrown_away: bool = False,
             unchanged: bool | None = None) -> None:
@@ -317,7 +320,7 @@ class Report:
             out[pipeline][axis][value] = tally.row()
         timing = {k: {"p50_ms": round(statistics.median(v), 2), "p95_ms": round(_p95(v), 2), "n": len(v)}
                   for k, v in self.timings.items() if v}
-        return {"results": out, "timing": timing, "targets": TARGETS, "failures": self.failures}
+        return {"results": out, "timing": timing, "targets": TARGETS, "failures": self.failures, "errors": self.errors}
 
     def print(self) -> None:
         data = self.to_dict()["results"]
@@ -333,6 +336,8 @@ class Report:
                     print(f"| {pipeline} | {axis}={value} | " + " | ".join(cells) + " |")
         for name, t in self.to_dict()["timing"].items():
             print(f"{name}: p50 {t['p50_ms']} ms, p95 {t['p95_ms']} ms over {t['n']} answers")
+        for error in self.errors:
+            print(f"no answer: {error}")
 
 
 def _p95(values: list[float]) -> float:
@@ -468,14 +473,23 @@ def run_end_to_end(cases: list[Case], wired: bool = False) -> Report:
         rag.answers.check_citations = attributed
 
     async def run_all(pipeline: Pipeline) -> None:
+        from rag.answers import AnswerError
+
         for case in cases:
             start = time.perf_counter()
-            if case.kind == "offline":
-                answer, given = await pipeline.run(case.op, case.input)
-                given = list(case.sources)
-            else:
-                answer, given = await pipeline.run(case.op, case.input, lambda ids, case=case: numbered(case.reply, ids))
-                report.timings["answer end to end"].append((time.perf_counter() - start) * 1000)
+            try:
+                if case.kind == "offline":
+                    answer, given = await pipeline.run(case.op, case.input)
+                    given = list(case.sources)
+                else:
+                    answer, given = await pipeline.run(case.op, case.input,
+                                                       lambda ids, case=case: numbered(case.reply, ids))
+                    report.timings["answer end to end"].append((time.perf_counter() - start) * 1000)
+            except AnswerError as exc:  # the user gets no answer: nothing of it is shown
+                pipeline.server.reset()
+                report.errors.append(f"{case.id}: {exc}")
+                report.add("pipeline" + (" (wired)" if wired else ""), case, evaluate("", {}, case.truths), True)
+                continue
             # A paper retrieval did not give the model cannot support anything it says.
             truths = [t if t.kind != "claim" or set(t.support) & set(given)
                       else Truth(t.text, (), "unsupported") for t in case.truths]
@@ -490,22 +504,40 @@ def run_end_to_end(cases: list[Case], wired: bool = False) -> Report:
 
 
 # -- building cases.jsonl from scenarios.yaml -------------------------------------------------
-def build() -> list[dict]:
+def build(refresh: bool = False) -> list[dict]:
     """Every scenario as written (correct) and as models get it wrong: markers swapped
     between papers, no markers at all, invented sentences, and a mix of wrong extra
     markers, markers on framing and half the markers missing; Simplified copies of some
-    Chinese replies; the offline writers' own answers."""
+    Chinese replies; the offline writers' own answers.
+
+    A scenario already in cases.jsonl keeps the papers its prompt held when it was
+    written (retrieval changes; a reply is written against one prompt), and the offline
+    answers stay as recorded: only new scenarios are sent through the pipeline, unless
+    `refresh` asks it again for everything."""
     import yaml
 
     from rag.script import to_simplified
 
     scenarios = yaml.safe_load(SCENARIOS.read_text(encoding="utf-8"))
+    recorded: dict[str, list[str]] = {}
+    offline: list[dict] = []
+    if not refresh and CASES.exists():
+        for row in map(json.loads, filter(str.strip, CASES.read_text(encoding="utf-8").splitlines())):
+            if row["kind"] == "offline":
+                offline.append(row)
+            else:
+                recorded.setdefault(row["scenario"], row["sources"])
+    sources = {sc["id"]: recorded[sc["id"]] for sc in scenarios if sc["id"] in recorded}
+    new = [sc for sc in scenarios if sc["id"] not in sources]
 
     async def from_pipeline(pipeline: Pipeline):
-        return await _sources_for(scenarios, pipeline), await _offline_cases(pipeline)
+        asked = await _sources_for(new, pipeline)
+        return asked, (offline or await _offline_cases(pipeline))
 
-    with Pipeline() as pipeline:
-        sources, offline = asyncio.run(from_pipeline(pipeline))
+    if new or not offline:
+        with Pipeline() as pipeline:
+            asked, offline = asyncio.run(from_pipeline(pipeline))
+        sources.update(asked)
     rows = []
     for number, sc in enumerate(scenarios):
         split = sc.get("split") or ("tune" if number % 2 == 0 else "holdout")
@@ -698,23 +730,34 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--direct", action="store_true", help="attribute() on each reply, no pipeline")
     parser.add_argument("--build", action="store_true", help="regenerate cases.jsonl from scenarios.yaml")
-    parser.add_argument("--split", choices=["tune", "holdout", "fresh"], help="only these cases")
+    parser.add_argument("--split", choices=["tune", "holdout", "fresh", "blind"], help="only these cases")
+    parser.add_argument("--refresh", action="store_true",
+                        help="with --build: ask the pipeline again for every scenario's sources and the offline answers")
     parser.add_argument("--op", help="only this operation")
     parser.add_argument("--abstracts", action="store_true",
                         help="direct mode: papers carry the English abstracts of tests/peers/arxiv_seed.json")
     parser.add_argument("--embed", action="store_true", help="direct mode: pass the embedding model to attribute()")
     parser.add_argument("--wired", action="store_true",
                         help="end to end, as if rag.answers ran attribute() before check_citations")
+    parser.add_argument("--without", default="",
+                        help="direct mode: leave out these of rag.claims.CHECKS (comma-separated), to see what each buys")
     parser.add_argument("--json", type=Path, help="write the results (and every failure) here")
     parser.add_argument("--failures", action="store_true", help="print the claims scored wrong")
     args = parser.parse_args(argv)
 
     if args.build:
-        rows = build()
+        rows = build(refresh=args.refresh)
         CASES.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
         print(f"{len(rows)} cases written to {CASES.relative_to(ROOT)}")
         return 0
     cases = [c for c in read_cases() if (not args.split or c.split == args.split) and (not args.op or c.op == args.op)]
+    if args.without:
+        import rag.claims
+
+        unknown = set(args.without.split(",")) - rag.claims.CHECKS
+        if unknown:
+            parser.error(f"--without: no such check {sorted(unknown)}; the checks are {sorted(rag.claims.CHECKS)}")
+        rag.claims.CHECKS = rag.claims.CHECKS - set(args.without.split(","))
     if args.direct:
         embed = None
         if args.embed:

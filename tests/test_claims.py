@@ -129,6 +129,76 @@ def test_a_chinese_invented_claim_is_removed_and_the_rest_kept(papers):
     assert result.text == "GPT-4 在第六階推理上超越了成人 [1]。"
 
 
+# -- what a paper's own words can still get wrong -------------------------------------------------
+def kept_and_removed(result) -> tuple[list[str], list[tuple[str, tuple]]]:
+    return ([c.text for c in result.claims if c.action != REMOVED],
+            [(c.text, c.conflicts) for c in result.claims if c.action == REMOVED])
+
+
+def test_a_comparison_the_other_way_round_is_removed(papers):
+    """The paper: GPT-4o and Gemini 1.5 Pro start alike, Gemini 1.5 Pro learns faster from examples."""
+    given = sources(papers, "2405.09798")
+    text = ("Gemini 1.5 Pro shows higher ICL data efficiency than GPT-4o on most datasets [1]. "
+            "GPT-4o shows higher ICL data efficiency than Gemini 1.5 Pro on most datasets [1].")
+    result = attribute(text, given, "en")
+    assert result.text == "Gemini 1.5 Pro shows higher ICL data efficiency than GPT-4o on most datasets [1]."
+    assert kept_and_removed(result)[1] == [
+        ("GPT-4o shows higher ICL data efficiency than Gemini 1.5 Pro on most datasets.", (("2405.09798", "order"),))]
+
+
+@pytest.mark.parametrize("true, false", [
+    ("SPPO reaches its results without extra supervision from GPT-4 [1].",
+     "SPPO relies on extra supervision from GPT-4 [1]."),
+    ("OpenRLHF 與 Hugging Face 無縫整合 [1]。", "OpenRLHF 不支援 Hugging Face [1]。"),
+])
+def test_what_the_paper_negates_is_not_shown_as_its_finding(papers, true, false):
+    given = sources(papers, SPPO if "SPPO" in true else "2405.11143")
+    result = attribute(f"{true} {false}", given, "en")
+    assert result.text == true
+    [(_, conflicts)] = kept_and_removed(result)[1]
+    assert conflicts == ((given[0].arxiv_id, "negation"),)
+
+
+@pytest.mark.parametrize("paper, true, false, check", [
+    (HIPPO, "Integrating HippoRAG into IRCoT brings further gains [1].",
+     "Integrating HippoRAG into IRCoT hurts its performance [1].", "direction"),
+    ("2405.09673", "LoRA 提供的正則化比權重衰減和隨機失活更強 [1]。", "LoRA 提供的正則化比權重衰減和隨機失活更弱 [1]。", "direction"),
+    ("2405.01481", "NeMo-Aligner scales to hundreds of GPUs [1].", "NeMo-Aligner only runs on a single GPU [1].", "scope"),
+    ("2405.09818", "Chameleon 是基於早期融合的混合模態模型 [1]。", "Chameleon 是基於晚期融合的混合模態模型 [1]。", "antonym"),
+    ("2405.01470", "WildChat was collected by giving users free access to ChatGPT [1].",
+     "WildChat was collected from paid crowd workers [1].", "antonym"),
+])
+def test_a_claim_the_paper_contradicts_in_its_own_words_is_removed(papers, paper, true, false, check):
+    """Changes the other way, an "only" the paper does not state, a word whose opposite it uses."""
+    result = attribute(f"{true} {false}", sources(papers, paper), "en")
+    assert result.text == true
+    [(_, conflicts)] = kept_and_removed(result)[1]
+    assert conflicts == ((paper, check),)
+
+
+def test_a_claim_about_both_papers_must_hold_for_each(papers):
+    given = sources(papers, "2405.11143", "2405.01481")  # OpenRLHF, NeMo-Aligner: only the latter has SteerLM
+    result = attribute("Both toolkits implement RLHF and DPO [1][2]. Both toolkits implement SteerLM [1][2].",
+                       given, "en")
+    assert result.text == "Both toolkits implement RLHF and DPO [1][2]."
+    assert cited_by(result, "RLHF and DPO") == ("2405.11143", "2405.01481")
+
+
+def test_one_papers_name_does_not_borrow_anothers_finding(papers):
+    """SELM explores; approximating a Nash equilibrium by self-play is SPPO's."""
+    given = sources(papers, SPPO, SELM)
+    result = attribute("SPPO approximates the Nash equilibrium through iterative policy updates [1]. "
+                       "SELM, like SPPO, approximates a Nash equilibrium through self-play [2].", given, "en")
+    assert result.text == "SPPO approximates the Nash equilibrium through iterative policy updates [1]."
+
+
+def test_why_a_claim_was_removed_is_ready_for_json(papers):
+    result = attribute("NeMo-Aligner only runs on a single GPU [1].", sources(papers, "2405.01481"), "en")
+    assert result.claims[0].to_dict() == {"text": "NeMo-Aligner only runs on a single GPU.", "sources": [],
+                                          "score": result.claims[0].score, "action": REMOVED,
+                                          "conflicts": [{"paper": "2405.01481", "check": "scope"}]}
+
+
 # -- framing -------------------------------------------------------------------------------------
 @pytest.mark.parametrize("framing", ["Here are the relevant papers:", "以下是相關論文：", "Hope this helps!",
                                      "**Method**", "有的，清單中有一篇。", "Does it scale?"])
@@ -201,10 +271,15 @@ async def test_offline_answers_pass_untouched(seeded_kb, operation):
 
 
 # -- the benchmark, as a floor -----------------------------------------------------------------------
+# (precision ≥, recall ≥, unsupported shown ≤) per split: a little under what rag.claims reached
+# (benchmarks/citations/README.md). "blind" was written before the checks for contradictions and
+# measured once before its failures were read; its floor is what it showed after that.
+FLOORS = {"tune": (0.96, 0.96, 0.15), "holdout": (0.98, 0.96, 0.03), "fresh": (0.97, 0.90, 0.06),
+          "blind": (0.89, 0.93, 0.36)}
+
+
 def test_the_citation_benchmark_stays_above_its_floor():
-    """Direct mode on every case of benchmarks/citations (tune, holdout and fresh). The
-    floors sit a little under what rag.claims reached when it was written (see
-    benchmarks/citations/README.md), so a regression fails here."""
+    """Direct mode on every case of benchmarks/citations, split by split."""
     import sys
 
     from conftest import ROOT
@@ -213,8 +288,10 @@ def test_the_citation_benchmark_stays_above_its_floor():
     from benchmarks.citations import read_cases, run_direct
 
     results = run_direct(read_cases()).to_dict()["results"]
-    after, before = results["after"]["all"]["all"], results["before"]["all"]["all"]
-    assert after["precision"] >= 0.97 and after["recall"] >= 0.94
-    assert after["unsupported_shown"] <= 0.12 and after["framing_kept"] >= 0.90
-    assert after["offline_unchanged"] == 1.0
+    after, before = results["after"], results["before"]["all"]["all"]
+    for split, (precision, recall, unsupported) in FLOORS.items():
+        row = after["split"][split]
+        assert row["precision"] >= precision and row["recall"] >= recall, (split, row)
+        assert row["unsupported_shown"] <= unsupported, (split, row)
+    assert after["all"]["all"]["framing_kept"] >= 0.90 and after["all"]["all"]["offline_unchanged"] == 1.0
     assert before["precision"] < 0.8 and before["recall"] < 0.7  # today's check alone, on the same cases
