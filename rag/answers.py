@@ -32,10 +32,10 @@ from rag.knowledge import KnowledgeBase
 from rag.language import EN, ZH, answer_language, base_language, detect_language, localise, visible_text
 from rag.lexical import tokenize
 from rag.config import Config
-from rag.llm import ChatModel, OnQueue, explain_failure, make_llm
+from rag.llm import ChatModel, OnQueue, estimate_tokens, explain_failure, make_llm
 from rag.outages import MODEL, STORE, tracker
 from rag.papers import Paper
-from rag.prompts import build_messages, echoes_prompt, format_sources, prompt_fingerprint
+from rag.prompts import build_messages, echoes_prompt, fitting_detail, format_sources, prompt_fingerprint
 from rag.retrieval import Hit, HybridRetriever
 from rag.store import SearchFilter, StoreUnavailable
 from rag.topics import resolve_topics
@@ -383,7 +383,8 @@ class Answerer:
         """(answer, "", its tokens and cost when worth caching) or (None, why not shown, None)."""
         language, papers, renumber = plan.language, plan.papers, plan.renumber
         known = set(self.kb.catalog)
-        messages = build_messages(plan.operation, papers, language, plan.question, plan.history, **plan.task)
+        messages = build_messages(plan.operation, papers, language, plan.question, plan.history,
+                                  detail=self._detail(plan), **plan.task)
 
         def check(text: str) -> str:
             return "" if echoes_prompt(text) else localise(check_citations(text, papers, known, renumber)[0],
@@ -425,12 +426,19 @@ class Answerer:
         shown = text if ours else attribution.text
         return (attribution, *check_citations(shown, plan.papers, set(self.kb.catalog), plan.renumber))
 
+    def _detail(self, plan: _Plan) -> str:
+        """As much of each source as the model's context window holds, beside the rules,
+        the question, the conversation and room for the answer."""
+        settings = self.llm.settings
+        overhead = 800 + sum(estimate_tokens(f"{q} {a}") for q, a in plan.history) + estimate_tokens(plan.question)
+        return fitting_detail(plan.papers, settings.context_window - settings.max_tokens - overhead)
+
     def _cache_key(self, plan: _Plan) -> str | None:
         """None when the answer may not be cached (no cache; a follow-up in a thread)."""
         if self.cache is None or plan.history:
             return None
-        return cache_key(plan.operation, plan.cache_input, format_sources(plan.papers), plan.task, plan.language,
-                         self.llm.model, prompt_fingerprint(plan.operation))
+        return cache_key(plan.operation, plan.cache_input, format_sources(plan.papers, self._detail(plan)), plan.task,
+                         plan.language, self.llm.model, prompt_fingerprint(plan.operation))
 
     def _record_hit(self, operation: str, caller: Caller, saved: float | None) -> None:
         if self.llm.ledger is not None:

@@ -74,20 +74,44 @@ def prompt_fingerprint(task: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def format_sources(papers: list[Paper]) -> str:
+# How much of each paper the model is given, most first: a prompt that would not fit the
+# model's context window (a digest of many papers on a small self-hosted model) falls to
+# the next level rather than failing.
+DETAIL = ("full", "summary", "first sentences", "titles")
+
+
+def format_sources(papers: list[Paper], detail: str = "full") -> str:
     blocks = []
     for n, p in enumerate(papers, 1):
         lines = [f"Title: {defuse(p.title)}", f"Topics: {defuse(', '.join(p.topics))}"]
-        if p.authors:
+        if p.authors and detail in ("full", "summary"):
             lines.append(f"Authors: {defuse(', '.join(p.authors[:8]))}" + (" et al." if len(p.authors) > 8 else ""))
-        lines.append(defuse(p.summary))
-        if p.gloss:
+        if detail in ("full", "summary"):
+            lines.append(defuse(p.summary))
+        elif detail == "first sentences":
+            lines.append(defuse(_opening(p.summary)))
+        if p.gloss and detail == "full":
             lines.append(f"English gloss: {defuse(p.gloss)}")
-        if p.abstract:
+        if p.abstract and detail == "full":
             lines.append(f"English abstract: {defuse(p.abstract[:ABSTRACT_CHARS])}")
         blocks.append(f'<source id="{n}" arxiv="{p.arxiv_id}" date="{p.date.isoformat()}">\n'
                       + "\n".join(lines) + "\n</source>")
     return "<sources>\n" + "\n".join(blocks) + "\n</sources>"
+
+
+def fitting_detail(papers: list[Paper], budget_tokens: int | None) -> str:
+    """The most detail whose sources fit in `budget_tokens` (estimated), else titles only."""
+    from rag.llm import estimate_tokens
+
+    for detail in DETAIL:
+        if budget_tokens is None or estimate_tokens(format_sources(papers, detail)) <= budget_tokens:
+            return detail
+    return DETAIL[-1]
+
+
+def _opening(summary: str, limit: int = 160) -> str:
+    end = re.search(r"[。！？.!?]", summary[20:limit])
+    return summary[: 20 + end.end()] if end else summary[:limit]
 
 
 def build_messages(
@@ -96,6 +120,7 @@ def build_messages(
     language: str,
     question: str = "",
     history: list[tuple[str, str]] = (),
+    detail: str = "full",
     **task_args,
 ) -> list[ChatMessage]:
     """System rules, earlier turns (for follow-ups), then sources + task + question as data."""
@@ -103,7 +128,7 @@ def build_messages(
     for asked, answered in history:
         messages.append(ChatMessage(role=MessageRole.USER, content=f"<question>{defuse(asked)}</question>"))
         messages.append(ChatMessage(role=MessageRole.ASSISTANT, content=answered))
-    parts = [format_sources(papers), TASKS[task].format(**task_args)]
+    parts = [format_sources(papers, detail), TASKS[task].format(**task_args)]
     if question:
         parts.append(f"<question>{defuse(question)}</question>")
     messages.append(ChatMessage(role=MessageRole.USER, content="\n\n".join(parts)))

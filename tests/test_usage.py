@@ -156,6 +156,17 @@ async def test_a_server_that_rejects_a_parameter_is_adapted_to_once(seeded_kb, t
     assert check(requests[1].json) and check(requests[2].json)
 
 
+async def test_a_digest_too_long_for_a_small_context_window_is_sent_with_shorter_sources(seeded_kb, tmp_path):
+    with LLMServer(max_prompt_chars=8000, default=reply("New papers on multimodal models [1] and alignment [7].")) \
+            as small:
+        config = llm_config(tmp_path, small, context_window=3000, max_tokens=300)
+        answer = await open_answerer(config, seeded_kb).digest(dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc))
+        (request,) = small.chat_requests()
+    assert answer.mode == "llm" and len(answer.citations) == 33
+    sent = request.json["messages"][-1]["content"]
+    assert sent.count("<source id=") == 33 and "Title: HippoRAG" in sent and "海馬索引理論" not in sent
+
+
 async def test_reasoning_is_never_part_of_the_answer_even_split_across_chunks(seeded_kb, llm_server, tmp_path):
     answerer = engine(seeded_kb, tmp_path, llm_server)
     llm_server.script(reply("<think>cite [2] maybe</think>HippoRAG mimics the hippocampal index [1].",

@@ -67,6 +67,8 @@ A step is one of:
 Server quirks (constructor arguments, like the self-hosted servers people run)
 ---------------------------------------------------------------------------------
 * ``stream_usage=False`` -- ignores ``stream_options.include_usage`` (llama.cpp's server).
+* ``max_prompt_chars=N`` -- answers 400 ("maximum context length") to a prompt whose
+  messages hold more than N characters, as a server with a small context window does.
 * ``rejects={"max_tokens", "temperature", "system"}`` -- answers 400 naming the
   parameter when a request has ``max_tokens`` (asks for ``max_completion_tokens``,
   as OpenAI's reasoning models do), ``temperature``, or a system message ("System
@@ -212,10 +214,12 @@ class LLMServer(LoopbackServer):
     _loop_thread_name = "LLMServer"
 
     def __init__(self, *, model: str = "test-model", embedding_dim: int = 384,
-                 default: Step = "OK [1]", stream_usage: bool = True, rejects: frozenset = frozenset()) -> None:
+                 default: Step = "OK [1]", stream_usage: bool = True, rejects: frozenset = frozenset(),
+                 max_prompt_chars: Optional[int] = None) -> None:
         super().__init__()
         self.model = model
         self.stream_usage = stream_usage
+        self.max_prompt_chars = max_prompt_chars
         self.rejects = set(rejects)
         self.embedding_dim = embedding_dim
         self.default: Step = default
@@ -357,6 +361,10 @@ class LLMServer(LoopbackServer):
 
     def _rejected(self, body: dict) -> Optional[web.Response]:
         """The 400s real servers send for parameters they do not take (before any step is used)."""
+        size = sum(len(m.get("content") or "") for m in body.get("messages", []) if isinstance(m, dict))
+        if self.max_prompt_chars is not None and size > self.max_prompt_chars:
+            return _error(400, f"This model's maximum context length is {self.max_prompt_chars} characters; "
+                               f"the messages have {size}.")
         if "max_tokens" in self.rejects and "max_tokens" in body:
             return _error(400, "Unsupported parameter: 'max_tokens' is not supported with this model. "
                                "Use 'max_completion_tokens' instead.")
