@@ -55,6 +55,11 @@ def marker(slot: dt.datetime, page: int, pages: int) -> str:
     return f"digest {slot.astimezone(dt.timezone.utc):%Y-%m-%d %H:%M} UTC · {page}/{pages}"
 
 
+def _may_attach(channel) -> bool:
+    guild = getattr(channel, "guild", None)
+    return guild is None or channel.permissions_for(guild.me).attach_files
+
+
 def nonce(guild_id: int, slot: dt.datetime, page: int) -> str:
     """Discord returns the first message instead of posting again for a repeated nonce."""
     return hashlib.sha1(f"{guild_id}:{slot.isoformat()}:{page}".encode()).hexdigest()[:25]
@@ -133,9 +138,11 @@ class Digest(commands.Cog):
             title = t("digest.title", digest.language, since=pending.since.date().isoformat(),
                       until=pending.until.date().isoformat())
             pages = render.answer_pages(answer, title)
-            # The same words and the same papers give the same picture on a retry.
-            picture = await pictures.draw(self.bot, lambda: digest_picture(answer, self.bot.kb, pending.until),
-                                          "digest.png")
+            # The same words and the same papers give the same picture on a retry; without
+            # Attach Files in the channel the digest goes out as text.
+            if _may_attach(channel):
+                picture = await pictures.draw(self.bot, lambda: digest_picture(answer, self.bot.kb, pending.until),
+                                              "digest.png")
             pictures.show(pages[0], picture, digest.language)
             marks = [marker(pending.slot, n, len(pages)) for n in range(1, len(pages) + 1)]
             for page, mark in zip(pages, marks):
