@@ -243,24 +243,41 @@ def cmd_topics(args, config: Config) -> int:
 
 
 def cmd_eval(args, config: Config) -> int:
-    from rag.evaluation import evaluate, read_questions
+    from rag.evaluation import BASELINES, evaluate, read_questions
 
+    baselines = tuple(b for b in (args.baselines or "").split(",") if b.strip() and b != "none")
+    unknown = sorted(set(baselines) - set(BASELINES))
+    if unknown:
+        raise UsageError(f"unknown baseline {', '.join(unknown)}; choose from {', '.join(BASELINES)} or none")
     try:
-        questions = read_questions(Path(args.questions))
+        questions = [q for path in args.questions for q in read_questions(Path(path))]
     except (OSError, ValueError) as exc:
         raise UsageError(str(exc)) from None
-    report = evaluate(open_kb(config), questions, k=args.k)
+    kb = open_kb(config)
+    missing = sorted({g for q in questions for g in q.gold} - set(kb.catalog))
+    if missing:
+        print(f"warning: {len(missing)} gold paper(s) not in the knowledge base, e.g. {', '.join(missing[:3])}",
+              file=sys.stderr)
+
+    def progress(done: int, total: int) -> None:
+        if sys.stderr.isatty() and (done % 50 == 0 or done == total):
+            print(f"\r{done}/{total} questions", end="\n" if done == total else "", file=sys.stderr, flush=True)
+
+    report = evaluate(kb, questions, k=args.k, baselines=baselines, progress=progress)
     if args.json:
         _print_json(report)
         return OK
     summary = report["summary"]
-    print(f"{summary['questions']} questions; hybrid search p50 {summary['search_ms_p50']} ms")
-    print(f"{'':<22}{'paperbot':>10}{'baseline':>10}")
+    names = ["paperbot", *(f"baseline_{b}" for b in baselines)]
+    print(f"{summary['questions']} questions over {summary['papers']} papers; "
+          f"hybrid search p50 {summary['search_ms_p50']} ms, p95 {summary['search_ms_p95']} ms")
+    print(f"{'':<34}" + "".join(f"{n.replace('baseline_', ''):>10}" for n in names))
     for group, block in summary["paperbot"].items():
         for metric, value in block.items():
             if metric != "n":
-                base = summary["baseline_dense"].get(group, {}).get(metric, float("nan"))
-                print(f"{group + ' ' + metric + ' (n=' + str(block['n']) + ')':<22}{value:>10.3f}{base:>10.3f}")
+                label = f"{group} {metric} (n={block['n']})"
+                cells = [summary[n].get(group, {}).get(metric, float("nan")) for n in names]
+                print(f"{label:<34}" + "".join(f"{c:>10.3f}" for c in cells))
     return OK
 
 
@@ -452,9 +469,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--chart", metavar="FILE.png", help="also draw the topics chart (the largest 25) to this PNG")
     p.add_argument("--lang", choices=["en", "zh"], default="zh", help="the chart's labels (default zh)")
 
-    p = with_json(command("eval", cmd_eval, "retrieval quality on a question set, against a dense-only baseline"))
-    p.add_argument("questions", help="JSONL: {q, lang, gold, kind} per line")
+    p = with_json(command("eval", cmd_eval, "retrieval quality on question sets, optionally beside baselines"))
+    p.add_argument("questions", nargs="+", help="JSONL files: {q, lang, gold, kind, set} per line")
     p.add_argument("--k", type=int, default=10)
+    p.add_argument("--baselines", default="", metavar="LIST",
+                   help="also run these, comma-separated: dense (the naive LlamaIndex recipe), bm25 (whitespace words)")
 
     def answering(name, help_text):
         p = with_json(command(name, cmd_answer, help_text))

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import hashlib
+import json
 import logging
 import os
 import pickle
+import re
 import threading
 from collections import Counter
 from dataclasses import dataclass, field, replace
@@ -23,7 +26,7 @@ from rag import glossary
 from rag.config import Config
 from rag.embeddings import load_embed_model
 from rag.gloss import write_gloss
-from rag.lexical import LexicalIndex, TokenStore
+from rag.lexical import LexicalIndex, TokenStore, field_texts
 from rag.papers import Paper
 from rag.ids import parse_arxiv_id
 from rag.store import PaperStore, paper_from_record, paper_to_node
@@ -37,6 +40,7 @@ class IngestReport:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     glossed: list[str] = field(default_factory=list)  # unchanged, but given their first English gloss
+    enriched: list[str] = field(default_factory=list)  # also in `updated`: only the abstract/authors are new
 
 
 @dataclass
@@ -132,8 +136,8 @@ class KnowledgeBase:
         cache = self.cache_dir / "lexical"
         index = LexicalIndex.load(cache, snapshot.revision)
         if index is None:
-            ids, arrays, vocab = self.tokens.token_ids_for({i: lexical_text(p) for i, p in snapshot.catalog.items()})
-            index = LexicalIndex(ids, (arrays, vocab))
+            ids = list(snapshot.catalog)
+            index = LexicalIndex.from_store(ids, self.tokens, {i: field_texts(snapshot.catalog[i]) for i in ids})
             index.save(cache, snapshot.revision)
         return index
 
@@ -164,6 +168,11 @@ class KnowledgeBase:
                llm=None) -> IngestReport:
         """Store new papers, replace changed ones, skip unchanged ones. Idempotent.
 
+        A table row carries no abstract or authors: what is stored for a paper (abstract,
+        authors, and its gloss while the row is unchanged) is kept. A paper is embedded
+        again only when the text the model reads changes (its hash is stored), e.g. when
+        its abstract arrives; a change elsewhere reuses the stored vector.
+
         Each batch is written before the next is embedded, so a crash loses one batch
         at most and the next run resumes where it stopped. With an `llm`, each paper
         gets an English gloss, written once: an unchanged paper that already has one
@@ -173,14 +182,20 @@ class KnowledgeBase:
         report = IngestReport()
         stored = dict(self.store.records())
         todo: list[Paper] = []
-        for paper in papers:
-            meta = stored.get(paper.arxiv_id)
+        for incoming in papers:
+            meta = stored.get(incoming.arxiv_id)
+            paper = _with_stored(incoming, meta)
             if meta is None:
                 report.added.append(paper.arxiv_id)
             elif meta.get("content_hash") != paper.content_hash:
                 report.updated.append(paper.arxiv_id)
-            elif llm is not None and not meta.get("gloss"):
+            elif _enrichment(meta) != _enrichment({"abstract": paper.abstract, "authors": paper.authors}):
+                report.updated.append(paper.arxiv_id)
+                report.enriched.append(paper.arxiv_id)
+            elif llm is not None and not paper.gloss:
                 report.glossed.append(paper.arxiv_id)
+            elif meta.get("embed_hash") not in (None, embed_hash(paper)):
+                report.updated.append(paper.arxiv_id)  # what the model reads changed (e.g. a new glossary)
             else:
                 report.unchanged.append(paper.arxiv_id)
                 continue
@@ -194,14 +209,14 @@ class KnowledgeBase:
             for start in range(0, len(todo), batch):
                 chunk = todo[start : start + batch]
                 if llm is not None:
-                    chunk = [replace(p, gloss=write_gloss(llm, p)) for p in chunk]
-                vectors = self.embed_model.get_text_embedding_batch([embed_text(p) for p in chunk])
+                    chunk = [replace(p, gloss=write_gloss(llm, p)) if not p.gloss else p for p in chunk]
+                vectors = self._vectors(chunk, stored)
                 nodes = []
                 for paper, vector in zip(chunk, vectors):
                     first_added = stored.get(paper.arxiv_id, {}).get("added_at")
                     added_at = dt.datetime.fromisoformat(first_added) if first_added else now
-                    nodes.append(paper_to_node(paper, vector, added_at))
-                self.tokens.add({p.arxiv_id: lexical_text(p) for p in chunk})
+                    nodes.append(paper_to_node(paper, vector, added_at, embed_hash(paper)))
+                self.tokens.add({p.arxiv_id: field_texts(p) for p in chunk})
                 self.store.write(nodes, replace=[p.arxiv_id for p in chunk if p.arxiv_id in stored])
                 bar.update(len(chunk))
         finally:
@@ -209,14 +224,59 @@ class KnowledgeBase:
             self.store.bump_revision()  # even a partial ingest changed the store
         return report
 
+    def _vectors(self, chunk: list[Paper], stored: dict[str, dict]) -> list[list[float]]:
+        """Embed what changed; reuse the stored vector of a paper whose text for the
+        model is the same (only its metadata changed)."""
+        same = [p.arxiv_id for p in chunk if stored.get(p.arxiv_id, {}).get("embed_hash") == embed_hash(p)]
+        kept = self.store.vectors(same) if same else {}
+        fresh = [p for p in chunk if p.arxiv_id not in kept]
+        made = dict(zip((p.arxiv_id for p in fresh),
+                        self.embed_model.get_text_embedding_batch([embed_text(p) for p in fresh]) if fresh else []))
+        return [kept.get(p.arxiv_id) if p.arxiv_id in kept else made[p.arxiv_id] for p in chunk]
+
+
+def _with_stored(paper: Paper, meta: dict | None) -> Paper:
+    """The incoming paper, keeping what the store knows and the table never says: the
+    abstract and authors (from arXiv), and the gloss while the row is unchanged."""
+    if not meta:
+        return paper
+    keep = {}
+    if not paper.abstract and meta.get("abstract"):
+        keep["abstract"] = meta["abstract"]
+    if not paper.authors and meta.get("authors") not in (None, "", "[]"):
+        keep["authors"] = tuple(json.loads(meta["authors"]))
+    if not paper.gloss and meta.get("gloss") and meta.get("content_hash") == paper.content_hash:
+        keep["gloss"] = meta["gloss"]
+    return replace(paper, **keep) if keep else paper
+
+
+def _enrichment(record: dict) -> tuple[str, str]:
+    """(abstract, authors as JSON) of a stored record or a Paper's fields."""
+    authors = record.get("authors") or ()
+    if not isinstance(authors, str):
+        authors = json.dumps(list(authors), ensure_ascii=False)
+    return record.get("abstract") or "", authors if authors != "[]" else ""
+
+
+_ASCII_TERM = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*")
+
 
 def embed_text(paper: Paper) -> str:
-    """What the dense model reads: the English it can understand (title, gloss, and
-    the glossary's English for the summary's and topics' Chinese terms)."""
+    """What the dense model reads: English only (it sees little in Chinese). With an
+    abstract: the title and abstract. From the table alone: the title, gloss, the
+    glossary's English for the summary's Chinese terms, and the English the summary
+    already holds (method names, datasets, benchmarks)."""
+    if paper.abstract:
+        return f"{paper.title}\n{paper.abstract}"
     terms = glossary.expand(" ".join(paper.topics) + " " + paper.summary)
     english = " ".join(t for t in terms if t.isascii())
-    return "\n".join(part for part in (paper.title, paper.gloss, english) if part)
+    own = " ".join(dict.fromkeys(_ASCII_TERM.findall(paper.summary)))
+    return "\n".join(part for part in (paper.title, paper.gloss, english, own) if part)
+
+
+def embed_hash(paper: Paper) -> str:
+    return hashlib.sha1(embed_text(paper).encode()).hexdigest()[:16]
 
 
 def lexical_text(paper: Paper) -> str:
-    return "\n".join((paper.title, paper.summary, " ".join(paper.topics), paper.gloss))
+    return field_texts(paper)["body"]

@@ -1,13 +1,19 @@
-"""Hybrid retrieval: lexical (reads Chinese) and dense (reads English), fused.
+"""Hybrid retrieval: lexical (reads Chinese, forgives typos) and dense (reads English),
+fused on calibrated scores.
 
-Weights follow the question's language: MiniLM sees almost nothing in Chinese text,
-so a Chinese question leans on the lexical side and reaches the dense side only
-through the English terms the glossary gives it. One result per paper.
+Every signal is a number with the same meaning whatever the size of the list: for each
+lexical field, the share of the question's BM25 evidence a paper matches (0..1); for the
+dense side, the cosine similarity. The fused score is a weighted sum of them, so a paper
+that matches the question well stays ahead however many others share a few of its
+words (min-max or rank fusion over a candidate pool lose exactly that at 60k papers).
+Weights follow the question's language: MiniLM reads English only, so a Chinese question
+leans on the lexical side and reaches the dense side through its English words and the
+glossary's English for its Chinese terms. One result per paper.
 """
 
 from __future__ import annotations
 
-import math
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,15 +23,36 @@ from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 from rag import glossary
 from rag.knowledge import KnowledgeBase
 from rag.language import ZH, detect_language
-from rag.lexical import tokenize
+from rag.lexical import query_tokens, tokenize
 from rag.papers import Paper
+from rag.script import to_traditional
 from rag.store import SearchFilter
 
-DENSE_RELEVANT = 0.35
-# (lexical, dense) weight per question language, tuned on tests/eval. Scores are fused
-# after min-max scaling: on this corpus it beat reciprocal-rank fusion for English
-# (recall@1 0.95 vs 0.91) because it keeps how far ahead the best match is.
-WEIGHTS = {ZH: (0.8, 0.2), "en": (0.5, 0.5)}
+DENSE_RELEVANT = 0.35  # cosine similarity from which a paper is on the question's subject
+LEXICAL_RELEVANT = 0.08  # share of the question's lexical evidence (about one informative word in twelve)
+DENSE_POOL = 100  # nearest papers asked from the vector index; the rest count as no nearer than the last
+# Weight of a glossary translation against a word the asker typed: an English question
+# reaches a Chinese summary only through them; a Chinese question's own words already do.
+EXPANSION = {"en": 1.0, ZH: 0.6}
+EXTRA_QUERY = 0.5  # weight of each rewritten phrasing against the question itself
+NAME_WORDS = 3  # questions up to this many words get the full weight of title matches
+
+
+@dataclass(frozen=True)
+class Weights:
+    body: float
+    abstract: float
+    title: float
+    grams: float
+    dense: float
+
+
+# Per question language; chosen on tests/eval with thousands of corpus papers beside the
+# seed table (see benchmarks/README.md for the ablation).
+WEIGHTS = {
+    ZH: Weights(body=1.0, abstract=0.35, title=0.2, grams=0.5, dense=0.4),
+    "en": Weights(body=1.0, abstract=0.35, title=0.2, grams=1.0, dense=0.4),
+}
 
 
 @dataclass(frozen=True)
@@ -35,22 +62,12 @@ class Hit:
     lexical_rank: int | None = None
     dense_rank: int | None = None
     dense_similarity: float = 0.0  # cosine similarity of the question and the paper's English text
+    lexical_share: float = 0.0  # share of the question's words (BM25-weighted) the paper matches
 
     @property
     def relevant(self) -> bool:
-        """Some word of the question occurs in the paper, or its meaning is close."""
-        return self.lexical_rank is not None or self.dense_similarity >= DENSE_RELEVANT
-
-
-def _normalised(ranking: list[tuple[str, float]]) -> list[tuple[str, float]]:
-    """Scores scaled to [0, 1] within one ranking, so two rankings can be added."""
-    if not ranking:
-        return []
-    values = [v for _, v in ranking]
-    low, high = min(values), max(values)
-    if len(ranking) > 1 and high > low:
-        return [(i, (v - low) / (high - low)) for i, v in ranking]
-    return [(i, 1.0) for i, _ in ranking]
+        """Enough of the question's words occur in the paper, or its meaning is close."""
+        return self.lexical_share >= LEXICAL_RELEVANT or self.dense_similarity >= DENSE_RELEVANT
 
 
 def paper_node(paper: Paper) -> TextNode:
@@ -60,6 +77,33 @@ def paper_node(paper: Paper) -> TextNode:
         metadata={"arxiv_id": paper.arxiv_id, "title": paper.title, "date": paper.date.isoformat(),
                   "topics": ", ".join(paper.topics), "url": paper.url},
     )
+
+
+@dataclass
+class Signals:
+    """One question's signals over every paper (arrays aligned with the lexical index's rows)."""
+
+    fields: dict[str, np.ndarray]
+    dense: np.ndarray  # cosine similarity (papers outside the pool: the pool's lowest)
+    dense_pool: dict[int, float]  # row -> cosine, nearest first
+    language: str
+    words: int  # how many words the question has: a name is a few words, a question many
+
+    def fused(self, weights: Weights) -> np.ndarray:
+        f = self.fields
+        # Title matches say most when the question is short enough to be a name; in a long
+        # question, shared title words ("state of the art") are as likely chance.
+        name = min(1.0, NAME_WORDS / max(self.words, 1))
+        # The abstract counts where it matches more than the Chinese row does, and then
+        # only in part: papers without one (a table row not yet enriched) stay in the race.
+        lexical = f["body"] + weights.abstract * np.maximum(f["abstract"] - f["body"], 0.0)
+        return (weights.body * lexical
+                + name * (weights.title * f["title"] + weights.grams * f["grams"] ** 2)  # a name matches whole
+                + weights.dense * self.dense)
+
+    def lexical(self) -> np.ndarray:
+        f = self.fields
+        return np.maximum(np.maximum(f["body"], f["abstract"]), f["title"])
 
 
 class HybridRetriever(BaseRetriever):
@@ -72,34 +116,83 @@ class HybridRetriever(BaseRetriever):
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
         return [NodeWithScore(node=paper_node(h.paper), score=h.score) for h in self.search(query_bundle.query_str)]
 
-    def search(self, query: str, k: int | None = None) -> list[Hit]:
+    def search(self, query: str, k: int | None = None, extra_queries: tuple[str, ...] | list[str] = ()) -> list[Hit]:
+        """The k best papers for `query`. `extra_queries`: other phrasings of the same
+        question (e.g. a model's rewrite or translation); each adds its evidence at half
+        the weight of the question itself."""
         k = k or self.k
-        pool = max(3 * k, 30)
-        language = detect_language(query)
-        expansion = glossary.expand(query)
-        lexical = self._lexical(tokenize(query) + tokenize(" ".join(expansion)), pool)
-        dense_query = query if language != ZH else " ".join(t for t in expansion if t.isascii())
-        dense = self._dense(dense_query, pool) if self.use_dense and dense_query.strip() else []
-        w_lex, w_dense = WEIGHTS[language] if dense else (1.0, 0.0)
-        scores: dict[str, float] = {}
-        for weight, ranking in ((w_lex, _normalised(lexical)), (w_dense, _normalised(dense))):
-            for arxiv_id, value in ranking:
-                scores[arxiv_id] = scores.get(arxiv_id, 0.0) + weight * value
-        best = sorted(scores, key=lambda i: -scores[i])[:k]
-        lex_rank = {i: r + 1 for r, (i, _) in enumerate(lexical)}
-        dense_rank = {i: r + 1 for r, (i, _) in enumerate(dense)}
-        similarity = dict(dense)
+        index = self.kb.lexical
+        if not index.ids or not query.strip():
+            return []
+        main = self.signals(query, index)
+        language = main.language
+        score = main.fused(WEIGHTS[language])
+        lexical, dense = main.lexical(), main.dense
+        for extra in (q for q in extra_queries if q and q.strip()):
+            more = self.signals(extra, index)
+            score = score + EXTRA_QUERY * more.fused(WEIGHTS[more.language])
+            lexical, dense = np.maximum(lexical, more.lexical()), np.maximum(dense, more.dense)
+        allowed = self._allowed(index)
+        if allowed is not None:
+            score = np.where(allowed, score, -np.inf)
+        k = min(k, len(index.ids) if allowed is None else int(allowed.sum()))
+        if k <= 0:
+            return []
+        top = np.argpartition(-score, k - 1)[:k]
+        top = top[np.argsort(-score[top], kind="stable")]
+        lex_order = np.argsort(-lexical, kind="stable")
+        lex_rank = {int(r): n + 1 for n, r in enumerate(lex_order[: max(3 * k, 30)]) if lexical[r] > 0}
+        dense_rank = {row: n + 1 for n, row in enumerate(main.dense_pool)}
         catalog = self.kb.catalog
-        return [Hit(catalog[i], round(scores[i], 6), lex_rank.get(i), dense_rank.get(i), similarity.get(i, 0.0))
-                for i in best if i in catalog]
+        hits = []
+        for row in top.tolist():
+            paper = catalog.get(index.ids[row])
+            if paper is not None:
+                hits.append(Hit(paper, round(float(score[row]), 6), lex_rank.get(row), dense_rank.get(row),
+                                float(main.dense_pool.get(row, 0.0)), round(float(lexical[row]), 4)))
+        return hits
 
-    def _lexical(self, tokens: list[str], k: int) -> list[tuple[str, float]]:
-        allowed = None
-        if self.filters:
-            allowed = np.array([self.filters.admits(self.kb.catalog[i]) for i in self.kb.lexical.ids], dtype=bool)
-        return self.kb.lexical.search(tokens, k, allowed)
+    def signals(self, query: str, index=None) -> Signals:
+        """Every signal of one question over every paper (of `index`: one store revision,
+        even if the knowledge base reloads meanwhile)."""
+        index = index or self.kb.lexical
+        language = detect_language(query)
+        corrections = index.corrections(query)
+        # A misspelt term gets its translations too (hipocampus -> hippocampus -> 海馬).
+        expansion = glossary.expand(to_traditional(" ".join([query, *corrections])))
+        tokens = query_tokens(query)
+        extra = {t: EXPANSION[language] for t in tokenize(" ".join(expansion))}
+        extra.update(corrections)
+        fields = index.search(tokens, extra=extra)
+        pool: dict[int, float] = {}
+        dense = np.zeros(len(index.ids), dtype=np.float32)
+        if self.use_dense:
+            text = query if language != ZH else " ".join(
+                [*re.findall(r"[A-Za-z][\w.+-]*", query), *(t for t in expansion if t.isascii())])
+            if text.strip():
+                pool = self._dense(text, index.row)
+                if pool:
+                    dense[:] = min(pool.values())
+                    rows = np.fromiter(pool, dtype=np.int64, count=len(pool))
+                    dense[rows] = np.fromiter(pool.values(), dtype=np.float32, count=len(pool))
+        return Signals(fields, dense, pool, language, len(tokens["title"]))
 
-    def _dense(self, query: str, k: int) -> list[tuple[str, float]]:
-        """(arXiv ID, cosine similarity), nearest first. Chroma's score is exp(-distance)."""
-        retriever = self.kb.index.as_retriever(similarity_top_k=k, filters=self.filters.to_metadata_filters())
-        return [(n.node.node_id, 1.0 + math.log(max(n.score or 0.0, 1e-9))) for n in retriever.retrieve(query)]
+    def _allowed(self, index) -> np.ndarray | None:
+        """Which rows the filters admit, kept with the index of this store revision (60k
+        papers take ~30 ms to check, and the same filter tends to come again)."""
+        if not self.filters:
+            return None
+        if self.filters not in index.masks:
+            catalog = self.kb.catalog
+            if len(index.masks) > 32:
+                index.masks.clear()
+            index.masks[self.filters] = np.array(
+                [self.filters.admits(catalog[i]) if i in catalog else False for i in index.ids], dtype=bool)
+        return index.masks[self.filters]
+
+    def _dense(self, text: str, row: dict[str, int] | None = None) -> dict[int, float]:
+        """Row -> cosine similarity of the DENSE_POOL nearest papers, nearest first."""
+        vector = self.kb.embed_model.get_query_embedding(text)
+        row = row if row is not None else self.kb.lexical.row
+        pairs = self.kb.store.nearest(vector, min(DENSE_POOL, len(row)), self.filters.to_where())
+        return {row[i]: s for i, s in pairs if i in row}

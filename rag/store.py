@@ -88,6 +88,18 @@ class SearchFilter:
             and (self.until is None or paper.date <= self.until)
         )
 
+    def to_where(self) -> dict | None:
+        """The same filter as a Chroma `where` clause (for queries sent to Chroma directly)."""
+        parts: list[dict] = []
+        if self.topics:
+            flags = [{TOPIC_FLAG + t: True} for t in self.topics]
+            parts.append(flags[0] if len(flags) == 1 else {"$or": flags})
+        if self.since:
+            parts.append({"date_num": {"$gte": _date_num(self.since)}})
+        if self.until:
+            parts.append({"date_num": {"$lte": _date_num(self.until)}})
+        return None if not parts else parts[0] if len(parts) == 1 else {"$and": parts}
+
     def to_metadata_filters(self) -> MetadataFilters | None:
         parts: list = []
         if self.topics:
@@ -104,7 +116,7 @@ def _date_num(day: dt.date) -> int:
     return day.year * 10000 + day.month * 100 + day.day
 
 
-def paper_to_node(paper: Paper, embedding: list[float], added_at: dt.datetime) -> TextNode:
+def paper_to_node(paper: Paper, embedding: list[float], added_at: dt.datetime, embed_hash: str = "") -> TextNode:
     metadata = {
         "arxiv_id": paper.arxiv_id,
         "title": paper.title,
@@ -117,6 +129,7 @@ def paper_to_node(paper: Paper, embedding: list[float], added_at: dt.datetime) -
         "abstract": paper.abstract,
         "authors": json.dumps(list(paper.authors), ensure_ascii=False),
         "content_hash": paper.content_hash,
+        "embed_hash": embed_hash,  # of the text the model read: a new abstract means a new vector
         "added_at": added_at.isoformat(),
         "added_ts": added_at.timestamp(),
         **{TOPIC_FLAG + t: True for t in paper.topics},
@@ -191,6 +204,26 @@ class PaperStore:
             if len(page["ids"]) < PAGE:
                 return
             offset += PAGE
+
+    def vectors(self, ids: list[str]) -> dict[str, list[float]]:
+        """The stored vectors of these papers (those that exist)."""
+        out: dict[str, list[float]] = {}
+        limit = self.max_batch()
+        for start in range(0, len(ids), limit):
+            page = self._guard(lambda: self.collection.get(ids=ids[start : start + limit], include=["embeddings"]))
+            out.update((i, list(map(float, v))) for i, v in zip(page["ids"], page["embeddings"]))
+        return out
+
+    def nearest(self, vector, k: int, where: dict | None = None) -> list[tuple[str, float]]:
+        """(arXiv ID, cosine similarity) of the k nearest papers (k at most the number
+        stored), straight from Chroma: IDs and distances only (the LlamaIndex retriever
+        would also fetch every hit's metadata, summary and abstract included, which
+        costs more than the search)."""
+        if k <= 0:
+            return []
+        result = self._guard(lambda: self.collection.query(
+            query_embeddings=[list(map(float, vector))], n_results=k, where=where or None, include=["distances"]))
+        return [(i, 1.0 - float(d)) for i, d in zip(result["ids"][0], result["distances"][0])]
 
     def write(self, nodes: list[TextNode], replace: list[str]) -> None:
         """Replace changed papers, add new ones, within Chroma's batch limit."""

@@ -175,8 +175,11 @@ def test_paperbot_add_and_ingest_enrich_every_paper_from_arxiv_once(arxiv, tmp_p
     assert f"added {NEW}  {TITLE}" in added.stdout and "already listed 2405.14831" in added.stdout
     assert paperbot(config, "add", "2406.09999").returncode == 1
     assert paperbot(config, "add", "nonsense").returncode == 2
-    english = paperbot(config, "ask", "Which paper uses personalized PageRank over a knowledge graph of a book?")
-    assert "reading 40% fewer tokens" in english.stdout or "NarrativeQA" in english.stdout  # English extracts
+    english = paperbot(config, "ask", "Which paper answers questions spread across a whole book?")
+    first = english.stdout.split("\n• ", 1)[1].split("\n")[0]
+    assert first.startswith(f"**{TITLE}**") and "whole book" in first  # the English abstract, quoted
+    hippo_line = paperbot(config, "ask", "hippocampus-inspired retrieval for LLM memory").stdout
+    assert "hippocampal" in hippo_line.lower() and "海馬" not in hippo_line  # every enriched paper, in English
 
 
 def test_ingest_succeeds_when_arxiv_is_unreachable(tmp_path):

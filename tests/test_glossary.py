@@ -119,3 +119,16 @@ def test_size_and_speed():
         expand(query)
     per_call = (time.perf_counter() - start) / n
     assert per_call < 0.005  # typically ~0.1 ms; generous bound against CI noise
+
+
+def test_terms_live_in_a_data_file_a_researcher_can_edit():
+    import pytest
+
+    path = glossary._TABLE_FILE
+    assert path.name == "glossary.txt" and path.parent.name == "rag"
+    assert "knowledge graph" in path.read_text(encoding="utf-8")
+    # A new line in the file's format is parsed like the rest; a malformed one names its line.
+    en2zh, zh2en = glossary._parse("wombat curriculum | wombat = 袋熊課程\n", "glossary.txt")
+    assert en2zh["wombat"] == ("袋熊課程",) and zh2en["袋熊課程"] == ("wombat curriculum", "wombat")
+    with pytest.raises(ValueError, match=r"glossary.txt:2: missing ' = '"):
+        glossary._parse("a = 甲\nbroken line\n", "glossary.txt")

@@ -178,3 +178,40 @@ def test_openai_compatible_embeddings_resume_after_a_crash_mid_ingest(tmp_path, 
     assert len(embedded()) - before == 3  # ceil(17 / 8) batches, nothing redone
     assert kb.store.count() == 33
     assert kb.store.collection.metadata["embedding_backend"] == "openai"
+
+
+def test_an_abstract_arriving_later_is_embedded_and_kept_when_the_table_comes_again(fresh_kb, seed_papers):
+    papers = seed_papers[:6]
+    fresh_kb.ingest(papers)
+    target = papers[2]
+    before = fresh_kb.store.vectors([target.arxiv_id])[target.arxiv_id]
+    # arXiv enrichment brings the abstract and authors (the lead's arXiv side builds these Papers).
+    enriched = replace(target, abstract="We study marsupial-inspired caching for retrieval pipelines.",
+                       authors=("Ada Lovelace", "Alan Turing"))
+    report = fresh_kb.ingest([enriched])
+    assert report.updated == [target.arxiv_id] and report.enriched == [target.arxiv_id]
+    after = fresh_kb.store.vectors([target.arxiv_id])[target.arxiv_id]
+    assert after != before  # the abstract feeds the dense side: a new vector
+    fresh_kb.refresh()
+    assert fresh_kb.get(target.arxiv_id).authors == ("Ada Lovelace", "Alan Turing")
+
+    # The table row again, without abstract or authors: nothing is lost, nothing re-embedded.
+    again = fresh_kb.ingest(papers)
+    assert len(again.unchanged) == 6 and not again.updated
+    fresh_kb.refresh()
+    stored = fresh_kb.get(target.arxiv_id)
+    assert stored.abstract.startswith("We study marsupial") and stored.authors == ("Ada Lovelace", "Alan Turing")
+    assert fresh_kb.store.vectors([target.arxiv_id])[target.arxiv_id] == after
+    assert HybridRetriever(fresh_kb, k=1).search("marsupial caching")[0].paper.arxiv_id == target.arxiv_id
+
+
+def test_new_authors_alone_keep_the_stored_vector(fresh_kb, seed_papers):
+    paper = seed_papers[0]
+    fresh_kb.ingest([paper])
+    vector = fresh_kb.store.vectors([paper.arxiv_id])[paper.arxiv_id]
+    report = fresh_kb.ingest([replace(paper, authors=("Grace Hopper",))])
+    assert report.enriched == [paper.arxiv_id]
+    assert fresh_kb.store.vectors([paper.arxiv_id])[paper.arxiv_id] == vector  # authors are not embedded
+    fresh_kb.refresh()
+    assert fresh_kb.get(paper.arxiv_id).authors == ("Grace Hopper",)
+    assert fresh_kb.get(paper.arxiv_id).to_dict()["authors"] == ["Grace Hopper"]

@@ -1,0 +1,86 @@
+"""Retrieval as people type: either Chinese script, typos, short names, code-switching,
+other phrasings, filters — on the real seed papers in real Chroma with the real model."""
+
+import datetime as dt
+
+import pytest
+
+from rag.lexical import normalise, tokenize
+from rag.retrieval import HybridRetriever
+from rag.store import SearchFilter
+
+
+def top(kb, query, k=3, **kw):
+    return [h.paper.arxiv_id for h in HybridRetriever(kb, k=k).search(query, **kw)]
+
+
+def test_both_scripts_and_both_wordings_become_the_same_tokens():
+    # Simplified, Traditional, and Taiwan vs mainland wording of the same words.
+    assert tokenize("知识图谱的检索方法") == tokenize("知識圖譜的檢索方法")
+    assert tokenize("数据") == tokenize("資料") == tokenize("數據")
+    assert tokenize("软件优化") == tokenize("軟體最佳化")
+    assert normalise(normalise("檢索增強生成")) == normalise("检索增强生成")  # idempotent
+    assert normalise("LoRA adapters") == "LoRA adapters"
+
+
+@pytest.mark.parametrize("simplified, traditional", [
+    ("有没有结合知识图谱的检索方法？", "有沒有結合知識圖譜的檢索方法？"),
+    ("用小参考模型的困惑度来筛选预训练数据", "用小參考模型的困惑度來篩選預訓練資料"),
+    ("模型编辑时批量越大越好吗？", "模型編輯時批量越大越好嗎？"),
+])
+def test_simplified_and_traditional_questions_find_the_same_papers(seeded_kb, simplified, traditional):
+    assert top(seeded_kb, simplified) == top(seeded_kb, traditional)
+
+
+@pytest.mark.parametrize("query, paper", [
+    ("matryoska multimodal models", "2405.17430"),  # a letter missing
+    ("promethues evaluator", "2405.01535"),  # two letters swapped
+    ("chamelon mixed modal", "2405.09818"),
+    ("graph neural retreival for llm reasoning", "2405.20139"),
+])
+def test_misspelt_names_and_terms_still_find_the_paper(seeded_kb, query, paper):
+    assert top(seeded_kb, query, k=1) == [paper]
+
+
+@pytest.mark.parametrize("query, paper", [
+    ("wildchat", "2405.01470"), ("jina clip", "2405.20204"), ("nemo aligner", "2405.01481"),
+    ("MoRA", "2405.12130"), ("hippo rag", "2405.14831"), ("gnnrag", "2405.20139"), ("omni glue", "2405.12979"),
+])
+def test_a_name_or_acronym_alone_ranks_its_paper_first(seeded_kb, query, paper):
+    assert top(seeded_kb, query, k=1) == [paper]
+
+
+def test_code_switched_questions_work_like_their_one_language_versions(seeded_kb):
+    mixed = top(seeded_kb, "有沒有 paper 在講怎麼把 adapter 搬到新的 base model，不用原本的 training data", k=1)
+    chinese = top(seeded_kb, "有沒有論文在講怎麼把適配器搬到新的基礎模型，不用原本的訓練資料", k=1)
+    english = top(seeded_kb, "moving adapters to a new base model without the original training data", k=1)
+    assert mixed == chinese == english == ["2405.17258"]
+
+
+def test_an_unrelated_question_finds_nothing_relevant(seeded_kb):
+    hits = HybridRetriever(seeded_kb, k=5).search("What is the best pizza topping in Naples?")
+    assert hits and not any(h.relevant for h in hits)
+
+
+def test_extra_phrasings_add_their_evidence(seeded_kb):
+    vague = "the one my colleague mentioned yesterday"
+    assert "2405.19888" not in top(seeded_kb, vague, k=1)
+    assert top(seeded_kb, vague, k=1, extra_queries=["serving LLM-based applications that chain many requests"]) == ["2405.19888"]
+
+
+def test_filters_hold_for_every_hit(seeded_kb):
+    flt = SearchFilter(topics=("對齊",), since=dt.date(2024, 5, 10))
+    hits = HybridRetriever(seeded_kb, k=10, filters=flt).search("preference optimization")
+    admitted = {p.arxiv_id for p in seeded_kb.catalog.values() if flt.admits(p)}
+    assert 2 <= len(admitted) < 10
+    assert {h.paper.arxiv_id for h in hits} == admitted  # only (and, with k above their number, all) of them
+    assert hits[0].paper.arxiv_id in {"2405.19332", "2405.00675"}  # the preference optimization ones first
+
+
+def test_search_returns_k_papers_with_their_signals(seeded_kb):
+    hits = HybridRetriever(seeded_kb, k=10).search("knowledge graph retrieval")
+    assert len(hits) == 10 and len({h.paper.arxiv_id for h in hits}) == 10
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    best = hits[0]
+    assert best.relevant and best.dense_rank is not None and best.lexical_rank is not None
+    assert 0 < best.lexical_share <= 1 and 0 < best.dense_similarity <= 1
