@@ -24,6 +24,13 @@ def test_english_cues_are_whole_words_and_chinese_ones_match_anywhere(tmp_path):
     t.finish()
 
 
+def test_shared_tables_load_and_every_section_is_read():
+    import rag.claims
+    import rag.contradictions
+
+    assert "negation" in rag.contradictions.CHECKS and "members" in rag.claims.CHECKS
+
+
 VALID = "[up]\nmore\n[opposites]\nearly = late\n[dimensions]\nspeed = fast\n[stop]\nthe\n"
 
 
