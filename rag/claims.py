@@ -202,6 +202,7 @@ def _stems(words: frozenset) -> frozenset:
 
 
 _OPENING = re.compile(r"(^|[:：.!?。—–\-·|\"“'‘(（])\s*$")
+_NOT_NAMES = _STOP | _GENERIC | _LABELS  # capitalised, they are not part of the name after them
 
 
 def _claim_names(core: str) -> list[tuple[str, str]]:
@@ -216,7 +217,7 @@ def _claim_names(core: str) -> list[tuple[str, str]]:
         # "Both GNN-RAG", "Results Parrot": a plain capitalised word that opens the
         # sentence, or a label or stop word, is not part of the name after it.
         while words and re.fullmatch(r"[A-Z][a-z]+", words[0]) and (
-                opening or words[0].lower() in _STOP | _GENERIC | _LABELS):
+                opening or words[0].lower() in _NOT_NAMES):
             words, opening = words[1:], False
         word = " ".join(words)
         if not word or word.lower() in _LABELS or any(word == n for n, _ in names):
@@ -383,8 +384,8 @@ class _Verdict:
     conflicts: dict = field(default_factory=dict)  # paper index → how it contradicts the sentence
 
 
-def _supporters(units: _Units, scores: list[_Support], owners: list[frozenset] | None = None,
-                cited: list[int] | None = None) -> tuple[list[int], float]:
+def _supporters(units: _Units, scores: list[_Support], owners: list[frozenset], cited: list[int]
+                ) -> tuple[list[int], float]:
     """The papers that support the sentence, best first, and how much of it they account for.
 
     One paper that holds every name and number and accounts for enough of the words
@@ -394,13 +395,14 @@ def _supporters(units: _Units, scores: list[_Support], owners: list[frozenset] |
     others lack, and together they must hold every name and number; a sentence of one
     clause is one statement, which one paper must hold. A sentence about each of several
     papers it names or cites ("Both ...", "兩者都 ...") must hold for each (see _each).
-    Empty when nothing does."""
+    Empty when nothing does. `owners`: each paper's own names; `cited`: the papers its
+    markers point at."""
     if not scores or not units.total:
         return [], 0.0
-    owners = owners or [frozenset()] * len(scores)
     named = _named(units, scores, owners)
-    meant = named if len(named) >= 2 else list(dict.fromkeys(cited or []))
-    if units.reading.distributive and "distributive" in CHECKS and len(meant) >= 2:  # "Both models ..." of one paper: no
+    meant = named if len(named) >= 2 else list(dict.fromkeys(cited))
+    # "Both models ..." said of one paper is not a claim about each of several
+    if units.reading.distributive and "distributive" in CHECKS and len(meant) >= 2:
         return _each(units, scores, owners, meant)
     complete = [j for j, s in enumerate(scores) if s.complete(units) and s.score >= SUPPORTED]
     if complete:
@@ -586,22 +588,23 @@ def attribute(text: str, sources: list[Paper], language: str = "en", *, embed=No
 
 
 def _citable(units: _Units, scores: list[_Support], support: list[int], cited: list[int]) -> list[int]:
-    """The papers a sentence may end up cited to: its supporters, those it cites, and any
-    that holds all its names and numbers and nearly as much of it as the best (see _fits)."""
-    best = max((s.score for s in scores), default=0.0)
-    near = [j for j, s in enumerate(scores)
-            if s.complete(units) and s.score >= SUPPORTED and s.score >= NEAR_BEST * best]
-    return list(dict.fromkeys([*support, *[j for j in cited if scores[j].score >= CHECKED], *near]))
+    """The papers a sentence may end up cited to (see _fits), and those it cites."""
+    return list(dict.fromkeys([*support, *[j for j in cited if scores[j].score >= CHECKED],
+                               *_near_best(units, scores)]))
 
 
 def _fits(v: _Verdict, j: int) -> bool:
-    """Paper j may be cited for the sentence: it is one of its supporters, or it holds every
-    name and number in it and accounts for nearly as much of it as the best one."""
-    if j in v.support:
-        return True
-    s = v.scores[j]
-    best = max(x.score for x in v.scores)
-    return s.complete(v.units) and s.score >= SUPPORTED and s.score >= NEAR_BEST * best
+    """Paper j may be cited for the sentence: it is one of its supporters, or nearly as
+    good as the best one."""
+    return j in v.support or j in _near_best(v.units, v.scores)
+
+
+def _near_best(units: _Units, scores: list[_Support]) -> list[int]:
+    """The papers that hold every name and number of a sentence and account for nearly as
+    much of it as the best one."""
+    best = max((s.score for s in scores), default=0.0)
+    return [j for j, s in enumerate(scores)
+            if s.complete(units) and s.score >= SUPPORTED and s.score >= NEAR_BEST * best]
 
 
 def _decide_marked(verdicts: list[_Verdict]) -> None:
