@@ -82,16 +82,6 @@ _LIST_STATS = re.compile(_WORDS.patterns("list statistics"), re.IGNORECASE)
 _CLAUSE = re.compile(r"(?<!\d),|,(?!\d)|[，;；:：、—–]|" + _WORDS.cues("clause break"))  # case-sensitive
 _WORDS.finish()
 
-_MARKERS = re.compile(r"\[(\s*\d+\s*(?:[,，、]\s*\d+\s*)*)\]")
-_LINE_PREFIX = re.compile(r"^[ \t]*(?:#{1,6}[ \t]+|>[ \t]*|(?:[-*•·+]|\d{1,2}[.)])[ \t]+)?")
-_BULLET = re.compile(r"^[ \t]*(?:[-*•·+]|\d{1,2}[.)])[ \t]+")
-# A sentence ends at Chinese 。！？； or at . ! ? ; followed by a space (not a decimal
-# point or an abbreviation), then may carry closing quotes, emphasis and markers.
-SPLIT_CLAUSES = False  # also end a claim at ；/; (measured: see benchmarks/citations)
-_END_SENTENCE = re.compile(r"[。！？]|[.!?](?=[\s\"'”’)\]）*_]|$)")
-_END_CLAUSE = re.compile(r"[。！？；]|[.!?;](?=[\s\"'”’)\]）*_]|$)")
-_TAIL = re.compile(r"[\"'”’」』)）*_]*(?:[ \t]*\[\s*\d+\s*(?:[,，、]\s*\d+\s*)*\])*")
-
 
 # -- the result -------------------------------------------------------------------------
 @dataclass(frozen=True)
@@ -125,6 +115,18 @@ class Attribution:
 
 
 # -- splitting an answer into sentences ---------------------------------------------------
+_MARKERS = re.compile(r"\[(\s*\d+\s*(?:[,，、]\s*\d+\s*)*)\]")
+_LINE_PREFIX = re.compile(r"^[ \t]*(?:#{1,6}[ \t]+|>[ \t]*|(?:[-*•·+]|\d{1,2}[.)])[ \t]+)?")
+_BULLET = re.compile(r"^[ \t]*(?:[-*•·+]|\d{1,2}[.)])[ \t]+")
+# A sentence ends at Chinese 。！？ or at . ! ? before a space, a closing quote or bracket or
+# the line's end (not a decimal point or an abbreviation), then may carry closing quotes,
+# emphasis and markers.
+SPLIT_CLAUSES = False  # also end a claim at ；/; (measured: see benchmarks/citations)
+_END_SENTENCE = re.compile(r"[。！？]|[.!?](?=[\s\"'”’)\]）*_]|$)")
+_END_CLAUSE = re.compile(r"[。！？；]|[.!?;](?=[\s\"'”’)\]）*_]|$)")
+_TAIL = re.compile(r"[\"'”’」』)）*_]*(?:[ \t]*\[\s*\d+\s*(?:[,，、]\s*\d+\s*)*\])*")
+
+
 @dataclass
 class _Sentence:
     start: int
@@ -194,7 +196,7 @@ def _bold_only(raw: str) -> bool:
     return bool(re.fullmatch(r"\*\*[^*]+\*\*[:：]?", stripped))
 
 
-# -- what a paper says, in tokens, names and numbers ---------------------------------------------
+# -- what a sentence and a paper say: words, names and numbers -------------------------------
 @cache
 def _stems(words: frozenset) -> frozenset:
     """A word list as the stems tokenize() produces."""
