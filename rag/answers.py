@@ -37,6 +37,7 @@ from rag.outages import MODEL, STORE, tracker
 from rag.papers import Paper
 from rag.prompts import build_messages, echoes_prompt, fitting_detail, format_sources, prompt_fingerprint
 from rag.retrieval import Hit, HybridRetriever
+from rag.rewrite import Rewriter
 from rag.store import SearchFilter, StoreUnavailable
 from rag.topics import resolve_topics
 from rag.usage import CLI, Budget, Caller, OverBudget, cost, open_ledger
@@ -186,8 +187,8 @@ class _Plan:
 class Answerer:
     def __init__(self, kb: KnowledgeBase, llm: ChatModel | None = None, *, top_k: int = 5,
                  max_question_chars: int = 2000, workers: int | None = None, cache: AnswerCache | None = None,
-                 budget: Budget | None = None):
-        self.kb, self.llm, self.cache, self.budget = kb, llm, cache, budget
+                 budget: Budget | None = None, rewriter: Rewriter | None = None):
+        self.kb, self.llm, self.cache, self.budget, self.rewriter = kb, llm, cache, budget, rewriter
         self.top_k, self.max_question_chars = top_k, max_question_chars
         # CPU work (embedding the query, BM25, jieba) gets its own small pool, sized to
         # the cores: the event loop's default executor is shared with everything else.
@@ -208,7 +209,8 @@ class Answerer:
     async def ask(self, question: str, history: list[tuple[str, str]] = (), on_text: OnText | None = None,
                   on_queue: OnQueue | None = None, caller: Caller = CLI) -> Answer:
         question = self._question(question)
-        plan = await self.offload(self._plan_ask, question, list(history))
+        phrasings = await self.rewriter.phrasings(question, caller) if self.rewriter else ()
+        plan = await self.offload(self._plan_ask, question, list(history), phrasings)
         return await self._compose(plan, on_text, on_queue, caller)
 
     async def summarize(self, target: str, language: str | None = None, on_text: OnText | None = None,
@@ -237,11 +239,11 @@ class Answerer:
         return await self._compose(plan, on_text, on_queue, caller)
 
     # -- plans: retrieval and the offline text, CPU work in the pool -------------------
-    def _plan_ask(self, question: str, history: list) -> _Plan:
+    def _plan_ask(self, question: str, history: list, phrasings: tuple[str, ...] = ()) -> _Plan:
         language = answer_language(question)
         # A follow-up ("and the second one?") is retrieved together with the earlier question.
         query = " ".join([*(q for q, _ in history[-2:]), question])
-        hits, notices = self._search(query, self.top_k, language)
+        hits, notices = self._search(query, self.top_k, language, phrasings)
         hits = [h for h in hits if h.relevant]
         # Sources far behind the best match only dilute the answer (and its citations).
         hits = [h for h in hits if h.score >= WEAK_SOURCE * hits[0].score] if hits else []
@@ -341,14 +343,16 @@ class Answerer:
         return _Plan("digest", ordered, language, overview_offline, renumber=False, task={"period": period},
                      finish=finish)
 
-    def _search(self, query: str, k: int, language: str) -> tuple[list[Hit], list[str]]:
+    def _search(self, query: str, k: int, language: str,
+                phrasings: tuple[str, ...] = ()) -> tuple[list[Hit], list[str]]:
         """Hybrid search; while the Chroma server is down, word matching alone (the lexical
         index and the catalog are in memory), with a notice that says so."""
         try:
-            hits = self.kb.store._guard(lambda: HybridRetriever(self.kb, k=k).search(query))
+            hits = self.kb.store._guard(lambda: HybridRetriever(self.kb, k=k).search(query, extra_queries=phrasings))
         except StoreUnavailable as exc:
             tracker(STORE).failed(str(exc))
-            return HybridRetriever(self.kb, k=k, dense=False).search(query), [_label(STORE_DOWN_LABEL, language)]
+            hits = HybridRetriever(self.kb, k=k, dense=False).search(query, extra_queries=phrasings)
+            return hits, [_label(STORE_DOWN_LABEL, language)]
         tracker(STORE).ok()
         return hits, []
 
@@ -590,10 +594,11 @@ def open_answerer(config: Config, kb: KnowledgeBase) -> Answerer:
     """The answer engine as configured: the model (if any) with its ledger, the answer
     cache and the budgets, all in paperbot's one SQLite store."""
     ledger = open_ledger(config)
+    llm = make_llm(config, ledger=ledger)
     cache = AnswerCache(ledger.db, config.cache.max_entries) if config.cache.enabled else None
-    return Answerer(kb, make_llm(config, ledger=ledger), top_k=config.retrieval.top_k,
-                    max_question_chars=config.retrieval.max_question_chars, cache=cache,
-                    budget=Budget(config.budget, ledger))
+    rewriter = Rewriter(llm, ledger.db) if llm and config.retrieval.rewrite else None
+    return Answerer(kb, llm, top_k=config.retrieval.top_k, max_question_chars=config.retrieval.max_question_chars,
+                    cache=cache, budget=Budget(config.budget, ledger), rewriter=rewriter)
 
 
 _ROWS = {"problem": ("problem", "問題", "问题", "motivation", "動機"), "method": ("method", "方法", "approach"),

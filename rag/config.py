@@ -74,6 +74,7 @@ class ArxivSettings:
 class RetrievalSettings:
     top_k: int = 5  # papers given to the LLM as sources
     max_question_chars: int = 2000
+    rewrite: bool = False  # with a model: it adds search phrasings to a question (a call per new question)
 
 
 @dataclass(frozen=True)

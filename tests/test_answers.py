@@ -254,3 +254,25 @@ async def test_json_shape(offline):
     assert set(data["citations"][0]) == {"n", "arxiv_id", "title", "url", "authors"}
     assert data["claims"] and set(data["claims"][0]) == {"text", "sources", "score", "action"}
     json.dumps(data)
+
+
+async def test_a_model_rewrites_a_vague_question_into_search_phrasings_once(seeded_kb, llm_server, tmp_path):
+    from dataclasses import replace as with_
+
+    from rag.answers import open_answerer
+    from rag.config import RetrievalSettings
+
+    config = with_(llm_config(tmp_path, llm_server), retrieval=RetrievalSettings(rewrite=True))
+    engine = open_answerer(config, seeded_kb)
+    vague = "any tips on what I should read?"  # alone, it finds nothing (see the offline test below)
+    llm_server.script(reply("hippocampal indexing theory long-term memory retrieval\nknowledge graph PageRank"),
+                      reply("HippoRAG follows the hippocampal indexing theory [1]."))
+    answer = await engine.ask(vague)
+    assert answer.citations[0].arxiv_id == "2405.14831"
+    rewrite, written = llm_server.chat_requests()
+    assert vague in rewrite.json["messages"][-1]["content"] and "<sources>" in written.json["messages"][-1]["content"]
+    again = await engine.ask(vague + " ")  # the same question: phrasings and answer come from the store
+    assert again.cached and len(llm_server.chat_requests()) == 2
+    calls = [r["operation"] for r in engine.llm.ledger.db.query("SELECT operation FROM model_calls")]
+    assert calls.count("rewrite") == 1
+    assert (await Answerer(seeded_kb).ask(vague)).citations == []  # what the phrasings bought
