@@ -74,7 +74,9 @@ def write_config(folder: Path, concurrency: int) -> Path:
     config = folder / "config.toml"
     config.write_text(f'[data]\ntables = ["{ROOT / "data" / "papers.md"}"]\nstate_dir = "{folder / "state"}"\n'
                       f'[llm]\nmodel = "bench-model"\nconcurrency = {concurrency}\nmax_retries = 0\n'
-                      f'[discord]\ncooldown_seconds = 0\n', encoding="utf-8")
+                      f'[discord]\ncooldown_seconds = 0\n'
+                      f'[cache]\nenabled = false\n',  # every answer is written by the (slow) model
+                      encoding="utf-8")
     return config
 
 
