@@ -17,7 +17,8 @@ def config_path(tmp_path_factory):
     """A config whose state is shared by this module's tests (ingested on first use)."""
     root = tmp_path_factory.mktemp("cli")
     path = root / "config.toml"
-    path.write_text(f'[data]\ntables = ["{SEED}"]\nstate_dir = "state"\n')
+    # arXiv lookups are tested against the loopback arXiv peer (test_add.py); here they are off.
+    path.write_text(f'[data]\ntables = ["{SEED}"]\nstate_dir = "state"\n[arxiv]\nenrich = false\n')
     return path
 
 
