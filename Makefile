@@ -21,6 +21,8 @@ demo: setup
 	$(BIN)/paperbot search "有沒有結合知識圖譜和檢索增強生成的方法？"
 	$(BIN)/paperbot paper https://arxiv.org/abs/2405.14831v2
 	$(BIN)/paperbot ask "Is there a retrieval method inspired by the hippocampus?"
+	$(BIN)/paperbot ask "有没有结合知识图谱的检索方法？"
+	$(BIN)/paperbot compare 2405.19332 2405.00675 --lang en --chart .paperbot/compare.png
 
 test: setup
 	$(BIN)/python -m pytest -q
