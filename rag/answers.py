@@ -400,7 +400,8 @@ class Answerer:
                 on_queue=on_queue, operation=plan.operation, caller=caller)
         except Exception as exc:  # the user still gets the sources
             self._model_failed(plan.operation, exc)
-            return None, _label(FALLBACK_LABEL, language, reason=localise(explain_failure(exc), language)), None
+            reason = localise(explain_failure(exc, base_language(language)), language)
+            return None, _label(FALLBACK_LABEL, language, reason=reason), None
         tracker(MODEL).ok()
         attribution, text, cited = await self.offload(self._checked, completion.text, plan)
         rejected = ("echo" if echoes_prompt(completion.text) else "empty" if not completion.text.strip()

@@ -369,18 +369,30 @@ def make_llm(config: Config, gate: ModelGate | None = None, ledger: Ledger | Non
     return ChatModel(config.llm, config.openai_api_key, config.llm_base_url or OPENAI_BASE, gate, ledger)
 
 
-def explain_failure(exc: BaseException) -> str:
+_FAILURES = {  # why a model call failed, for the people who asked (English, Traditional Chinese)
+    "timeout": ("the language model did not answer in time", "語言模型沒有及時回應"),
+    "rate": ("the language model is rate-limited right now (429)", "語言模型目前請求過多（429）"),
+    "key": ("the language model rejected the API key (401)", "語言模型拒絕了 API 金鑰（401）"),
+    "status": ("the language model returned an error ({code})", "語言模型回傳錯誤（{code}）"),
+    "unreachable": ("the language model could not be reached", "無法連線到語言模型"),
+    "unreadable": ("the language model's reply could not be read ({kind})", "無法讀取語言模型的回覆（{kind}）"),
+}
+
+
+def explain_failure(exc: BaseException, language: str = "en") -> str:
     """Plain words for what went wrong, without echoing keys or request bodies."""
     import openai
 
     if isinstance(exc, openai.APITimeoutError):
-        return "the language model did not answer in time"
-    if isinstance(exc, openai.RateLimitError):
-        return "the language model is rate-limited right now (429)"
-    if isinstance(exc, openai.AuthenticationError):
-        return "the language model rejected the API key (401)"
-    if isinstance(exc, openai.APIStatusError):
-        return f"the language model returned an error ({exc.status_code})"
-    if isinstance(exc, openai.APIConnectionError):
-        return "the language model could not be reached"
-    return f"the language model's reply could not be read ({type(exc).__name__})"
+        kind, params = "timeout", {}
+    elif isinstance(exc, openai.RateLimitError):
+        kind, params = "rate", {}
+    elif isinstance(exc, openai.AuthenticationError):
+        kind, params = "key", {}
+    elif isinstance(exc, openai.APIStatusError):
+        kind, params = "status", {"code": exc.status_code}
+    elif isinstance(exc, openai.APIConnectionError):
+        kind, params = "unreachable", {}
+    else:
+        kind, params = "unreadable", {"kind": type(exc).__name__}
+    return _FAILURES[kind][0 if language == "en" else 1].format(**params)
