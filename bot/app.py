@@ -63,9 +63,10 @@ class PaperBot(commands.Bot):
         self.refresher.start()
         await self.tree.set_translator(CommandTranslator())
         for cog in (papers.Papers, answers.Answers, channel.ChannelQuestions, digest.Digest, admin.Admin,
-                    add.Adding, feedback.Feedback, people.People, follows.Follows):  # these register persistent buttons
+                    add.Adding, feedback.Feedback, people.People, follows.Follows):
             await self.add_cog(cog(self))
-        self.add_dynamic_items(add.AddButton)  # buttons posted before a restart keep working
+        for cog in self.cogs.values():  # buttons posted before a restart keep working
+            self.add_dynamic_items(*getattr(cog, "ITEMS", ()))
         guild = discord.Object(self.config.discord.test_guild) if self.config.discord.test_guild else None
         if guild:
             self.tree.copy_global_to(guild=guild)

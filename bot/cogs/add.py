@@ -40,7 +40,37 @@ def pasted_ids(text: str) -> list[str]:
     return list(dict.fromkeys(parse_arxiv_id(m) for m in _PASTED.findall(text)))
 
 
+class AddButton(discord.ui.DynamicItem[discord.ui.Button], template=r"paperbot:add:(?P<id>[\w./-]{4,40})"):
+    """Persistent: its custom ID carries the paper, so it works after a restart."""
+
+    def __init__(self, arxiv_id: str, language: str = "en"):
+        super().__init__(discord.ui.Button(label=t("add.button", language, id=arxiv_id)[:80],
+                                           style=discord.ButtonStyle.primary, emoji="➕",
+                                           custom_id=f"paperbot:add:{arxiv_id}"))
+        self.arxiv_id = arxiv_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match):
+        return cls(match["id"], language_for(interaction.locale))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        cog: Adding = interaction.client.get_cog("Adding")
+        language = language_for(interaction.locale)
+        if not cog.allowed(interaction.user):
+            await interaction.response.send_message(cog._refusal(language), ephemeral=True,
+                                                    allowed_mentions=NO_MENTIONS)
+            return
+        await interaction.response.defer(thinking=True)
+        results = await cog.adder.add([self.arxiv_id], caller=interaction.client.caller(interaction.user,
+                                                                                        interaction.guild))
+        await interaction.client.relist()
+        content, embeds = render.added(results, interaction.user.id, language)
+        await interaction.edit_original_response(content=content, embeds=embeds, allowed_mentions=NO_MENTIONS)
+
+
 class Adding(commands.Cog):
+    ITEMS = (AddButton,)  # persistent: the bot registers them in setup_hook
+
     def __init__(self, bot: PaperBot):
         self.bot = bot
         self.adder = open_adder(bot.config, bot.kb, bot.answerer.llm, bot.answerer.offload)
@@ -95,31 +125,3 @@ class Adding(commands.Cog):
             view.add_item(AddButton(arxiv_id, language))
         await channel.send(t("add.offer", language, ids=", ".join(f"`{i}`" for i in missing)), view=view,
                            allowed_mentions=NO_MENTIONS)
-
-
-class AddButton(discord.ui.DynamicItem[discord.ui.Button], template=r"paperbot:add:(?P<id>[\w./-]{4,40})"):
-    """Persistent: its custom ID carries the paper, so it works after a restart."""
-
-    def __init__(self, arxiv_id: str, language: str = "en"):
-        super().__init__(discord.ui.Button(label=t("add.button", language, id=arxiv_id)[:80],
-                                           style=discord.ButtonStyle.primary, emoji="➕",
-                                           custom_id=f"paperbot:add:{arxiv_id}"))
-        self.arxiv_id = arxiv_id
-
-    @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match):
-        return cls(match["id"], language_for(interaction.locale))
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        cog: Adding = interaction.client.get_cog("Adding")
-        language = language_for(interaction.locale)
-        if not cog.allowed(interaction.user):
-            await interaction.response.send_message(cog._refusal(language), ephemeral=True,
-                                                    allowed_mentions=NO_MENTIONS)
-            return
-        await interaction.response.defer(thinking=True)
-        results = await cog.adder.add([self.arxiv_id], caller=interaction.client.caller(interaction.user,
-                                                                                        interaction.guild))
-        await interaction.client.relist()
-        content, embeds = render.added(results, interaction.user.id, language)
-        await interaction.edit_original_response(content=content, embeds=embeds, allowed_mentions=NO_MENTIONS)

@@ -124,12 +124,6 @@ class Feedback(commands.Cog):
     def __init__(self, bot: PaperBot):
         self.bot = bot
 
-    async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(*self.ITEMS)
-
-    async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(*self.ITEMS)
-
     @app_commands.command(name="feedback", description="Admin: 👍/👎 counts on the bot's answers in this server")
     @app_commands.default_permissions(manage_guild=True)
     @app_commands.checks.has_permissions(manage_guild=True)  # the default can be changed by server admins

@@ -87,12 +87,6 @@ class Follows(commands.Cog):
     def __init__(self, bot: PaperBot):
         self.bot = bot
 
-    async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(*self.ITEMS)
-
-    async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(*self.ITEMS)
-
     # -- commands -------------------------------------------------------------------
     @app_commands.command(name="follow",
                           description="Follow a topic, an author or an interest: new papers come by DM each week")

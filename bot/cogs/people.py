@@ -201,12 +201,6 @@ class People(commands.Cog):
     def __init__(self, bot: PaperBot):
         self.bot = bot
 
-    async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(*self.ITEMS)
-
-    async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(*self.ITEMS)
-
     @app_commands.command(name="saved", description="Your saved papers (only you see them), with remove buttons")
     async def saved(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
