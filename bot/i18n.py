@@ -173,6 +173,9 @@ MESSAGES: dict[str, dict[str, str]] = {
     "title.compare": {EN: "Comparison · {ids}", ZH: "比較 · {ids}"},
     "title.recommend": {EN: "Recommended · {target}", ZH: "推薦 · {target}"},
     "title.topics": {EN: "Topics ({count})", ZH: "主題（{count}）"},
+    "title.search": {EN: "Search · {query}", ZH: "搜尋 · {query}"},
+    "search.none": {EN: "No paper in the list matches. Try other words, or `/topics`.",
+                    ZH: "清單中沒有符合的論文。請換個說法，或用 `/topics` 查看主題。"},
 }
 
 WEEKDAY_NAMES = {
@@ -213,11 +216,18 @@ ZH_DESCRIPTIONS = {
     "Admin: re-read the paper tables into the knowledge base": "管理員：重新匯入論文表格到知識庫",
     "Admin: what the model cost this month and today, and who used it": "管理員：本月與今天的模型花費及使用者",
     "Add papers to the list by arXiv ID or link": "以 arXiv ID 或連結新增論文到清單",
+    "The best papers for a question, an author or a topic": "依問題、作者或主題搜尋最相關的論文",
+    "What to look for, in English or Chinese": "要找什麼（中文或英文）",
+    "Part of an author's name": "作者姓名的一部分",
+    "Only papers on this topic": "只列出這個主題的論文",
     "arXiv IDs or links, separated by spaces": "arXiv ID 或連結，以空格分隔",
 }
 # Option and choice names only: command names stay English so `/ask` works in every client.
 ZH_NAMES = {
     "question": "問題",
+    "query": "關鍵字",
+    "author": "作者",
+    "topic": "主題",
     "id": "論文",
     "target": "對象",
     "papers": "論文列表",
@@ -369,7 +379,6 @@ ZH_DESCRIPTIONS.update({
     "Admin: 👍/👎 counts on the bot's answers in this server": "管理員：本伺服器回答的 👍/👎 統計",
     "Only votes from the last N days (default: all)": "只計算最近幾天的評價（預設：全部）",
 })
-ZH_NAMES.update({"topic": "主題", "author": "作者"})
 
 
 class CommandTranslator(app_commands.Translator):

@@ -233,6 +233,18 @@ def not_found_text(arxiv_id: str, suggestions: list[Paper], language: str) -> st
     return clip("\n".join(lines), CONTENT)
 
 
+def search_pages(papers: list[Paper], title: str, language: str) -> list[Page]:
+    """Papers found, best first: a linked title, authors, date and topics each."""
+    if not papers:
+        return pack(_text_embeds(t("search.none", language), t("title.search", language, query=title)))
+    lines = []
+    for n, p in enumerate(papers, 1):
+        by = authors_line(p.authors)
+        details = " · ".join(x for x in (escape(by) if by else "", p.date.isoformat(), "、".join(p.topics)) if x)
+        lines.append(f"**{n}.** {_link(p.title, p.url)}\n{details}")
+    return pack(_text_embeds("\n".join(lines), t("title.search", language, query=title)))
+
+
 def topics_pages(topics: list[tuple[str, int]], language: str) -> list[Page]:
     lines = [f"**{topic}** — {papers_label(count, language)}" for topic, count in topics]
     return pack(_text_embeds("\n".join(lines), t("title.topics", language, count=len(topics))))

@@ -184,7 +184,8 @@ def _search_filter(kb, args):
         if not topics:
             known = "、".join(t for t, _ in kb.topics())
             raise UsageError(f"no topic matches {args.topic!r}; topics: {known}")
-    return SearchFilter(topics=topics, since=args.since, until=args.until)
+    authors = (args.author.strip(),) if getattr(args, "author", None) and args.author.strip() else ()
+    return SearchFilter(topics=topics, since=args.since, until=args.until, authors=authors)
 
 
 def cmd_search(args, config: Config) -> int:
@@ -197,13 +198,16 @@ def cmd_search(args, config: Config) -> int:
     hits = HybridRetriever(kb, k=args.k, filters=_search_filter(kb, args)).search(query)
     if args.json:
         _print_json([{"arxiv_id": h.paper.arxiv_id, "title": h.paper.title, "score": h.score,
-                      "date": h.paper.date.isoformat(), "topics": list(h.paper.topics), "url": h.paper.url}
-                     for h in hits])
+                      "date": h.paper.date.isoformat(), "topics": list(h.paper.topics), "url": h.paper.url,
+                      "authors": list(h.paper.authors)} for h in hits])
     elif not hits:
         print("No matching papers.")
     else:
         for n, h in enumerate(hits, 1):
-            print(f"{n:>2}. {h.paper.arxiv_id:<12} {h.paper.title}  ({h.paper.date.isoformat()}; {'，'.join(h.paper.topics)})")
+            by = f"; {', '.join(h.paper.authors[:3])}{' et al.' if len(h.paper.authors) > 3 else ''}" \
+                if h.paper.authors else ""
+            print(f"{n:>2}. {h.paper.arxiv_id:<12} {h.paper.title}  ({h.paper.date.isoformat()}; "
+                  f"{'，'.join(h.paper.topics)}{by})")
     return OK if hits else NOT_FOUND
 
 
@@ -464,6 +468,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--topic", help="only papers with this topic (a name or part of one)")
     p.add_argument("--since", type=_date, help="only papers dated on or after YYYY-MM-DD")
     p.add_argument("--until", type=_date, help="only papers dated on or before YYYY-MM-DD")
+    p.add_argument("--author", help="only papers with an author whose name contains this (authors come from arXiv)")
 
     p = with_json(command("topics", cmd_topics, "every topic with its paper count"))
     p.add_argument("--chart", metavar="FILE.png", help="also draw the topics chart (the largest 25) to this PNG")

@@ -72,24 +72,29 @@ PAGE = 2000  # rows per read when loading the catalog
 
 @dataclass(frozen=True)
 class SearchFilter:
-    """Filters that combine with any query. `topics` are exact topic names (any of)."""
+    """Filters that combine with any query. `topics` are exact topic names (any of);
+    `authors` parts of an author's name (any of, case-insensitive; from arXiv)."""
 
     topics: tuple[str, ...] = ()
     since: dt.date | None = None
     until: dt.date | None = None
+    authors: tuple[str, ...] = ()
 
     def __bool__(self) -> bool:
-        return bool(self.topics or self.since or self.until)
+        return bool(self.topics or self.since or self.until or self.authors)
 
     def admits(self, paper: Paper) -> bool:
         return (
             (not self.topics or any(t in paper.topics for t in self.topics))
             and (self.since is None or paper.date >= self.since)
             and (self.until is None or paper.date <= self.until)
+            and (not self.authors or any(a.casefold() in name.casefold()
+                                         for a in self.authors for name in paper.authors))
         )
 
     def to_where(self) -> dict | None:
-        """The same filter as a Chroma `where` clause (for queries sent to Chroma directly)."""
+        """The same filter as a Chroma `where` clause (for queries sent to Chroma directly);
+        authors cannot be said there, so results are checked with `admits` afterwards."""
         parts: list[dict] = []
         if self.topics:
             flags = [{TOPIC_FLAG + t: True} for t in self.topics]

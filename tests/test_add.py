@@ -173,6 +173,8 @@ def test_paperbot_add_and_ingest_enrich_every_paper_from_arxiv_once(arxiv, tmp_p
     added = paperbot(config, "add", NEW, "2405.14831")
     assert added.returncode == 0, added.stderr
     assert f"added {NEW}  {TITLE}" in added.stdout and "already listed 2405.14831" in added.stdout
+    by_author = json.loads(paperbot(config, "search", "retrieval", "--author", "ruiz", "--json").stdout)
+    assert [h["arxiv_id"] for h in by_author] == [NEW] and by_author[0]["authors"][1] == "Tomás Ruiz"
     assert paperbot(config, "add", "2406.09999").returncode == 1
     assert paperbot(config, "add", "nonsense").returncode == 2
     english = paperbot(config, "ask", "Which paper answers questions spread across a whole book?")

@@ -43,6 +43,13 @@ async def test_add_puts_the_paper_in_the_list_and_shows_its_card(world):
         assert card["title"] == TITLE and "Mei Lin, Tomás Ruiz" in str(card["fields"])
         assert f"https://arxiv.org/abs/2405.14831" in cards
 
+        by = server.send_interaction("search", {"author": "tomás"})  # authors from arXiv, searchable
+        (found,) = [e for e in (await by.wait_settled(timeout=30)).embeds]
+        assert found["description"].startswith(f"**1.** [{TITLE}](https://arxiv.org/abs/{NEW})")
+        assert "Mei Lin, Tomás Ruiz" in found["description"]
+        both = server.send_interaction("search", {"query": "knowledge graph over a whole book", "author": "Lin"})
+        assert TITLE in (await both.wait_settled(timeout=30)).embeds[0]["description"]
+
         lookup = server.send_interaction("paper", {"id": NEW})  # in the list for everyone at once
         assert (await lookup.wait_settled()).embeds[0]["title"] == TITLE
         choices = await server.send_autocomplete("paper", "id", "LongGraph")

@@ -88,7 +88,7 @@ async def test_it_logs_in_and_syncs_every_command_with_zh_tw_localisations(serve
     (sync,) = server.command_syncs
     assert sync.scope == "global"  # no test guild configured
     commands = {c["name"]: c for c in sync.commands}
-    assert set(commands) == {"ask", "paper", "summarize", "compare", "recommend", "digest", "topics", "add",
+    assert set(commands) == {"ask", "paper", "summarize", "compare", "recommend", "digest", "topics", "add", "search",
                              *ADMIN_COMMANDS, *PEOPLE_COMMANDS}
     for name, command in commands.items():
         assert command["description"] and command["description_localizations"]["zh-TW"]
@@ -246,6 +246,8 @@ async def test_topics_lists_every_topic_with_its_count(server, bot, seeded_kb):
 
 async def test_digest_preview_lists_every_new_paper_within_discord_limits(server, bot):
     inter = await run(server, "digest", {"days": 7})  # the seeded papers were all added just now
+    # The last page carries the footer; the pages before it come first.
+    await inter.wait_for(lambda i: any("footer" in e for m in i.messages() for e in m.embeds), timeout=20)
     embeds = public_embeds(inter)
     assert embeds[0]["title"].startswith("New papers since ")
     assert len(source_links(embeds)) == 33 == len(markers(embeds))

@@ -1,5 +1,6 @@
 """/paper and /topics: lookups in the in-memory catalog, no language model and no
-Chroma, answered on the event loop at once (never behind a queue the model path fills)."""
+Chroma, answered on the event loop at once (never behind a queue the model path fills);
+/search: the best papers for words, an author or a topic, without the model."""
 
 from __future__ import annotations
 
@@ -14,8 +15,13 @@ from bot.choices import paper_choices
 from bot.cogs.people import paper_view
 from bot.i18n import language_for
 from bot.replies import send_pages, send_private
+from rag.answers import AnswerError
 from rag.ids import parse_arxiv_id
+from rag.language import visible_text
 from rag.pictures import topics_picture
+from rag.retrieval import HybridRetriever
+from rag.store import SearchFilter
+from rag.topics import resolve_topics
 
 if TYPE_CHECKING:
     from bot.app import PaperBot
@@ -39,9 +45,38 @@ class Papers(commands.Cog):
                                                 view=paper_view(paper.arxiv_id, language),
                                                 allowed_mentions=render.NO_MENTIONS)
 
+    @app_commands.command(name="search", description="The best papers for a question, an author or a topic")
+    @app_commands.describe(query="What to look for, in English or Chinese", author="Part of an author's name",
+                           topic="Only papers on this topic")
+    async def search(self, interaction: discord.Interaction, query: str | None = None, author: str | None = None,
+                     topic: str | None = None) -> None:
+        language = language_for(interaction.locale)
+        query, author, topic = (visible_text(x or "") for x in (query, author, topic))
+        if not (query or author or topic):
+            raise AnswerError("empty", "Give words, an author or a topic to search for.")
+        topics = resolve_topics(topic, [t for t, _ in self.bot.listing()[1]]) if topic else ()
+        if topic and not topics:
+            raise AnswerError("unknown_topic", f"No topic matches {topic!r}.", target=topic)
+        await interaction.response.defer(thinking=True)
+        filters = SearchFilter(topics=topics, authors=(author,) if author else ())
+        if query:
+            hits = await self.bot.answerer.offload(lambda: HybridRetriever(self.bot.kb, k=10, filters=filters)
+                                                   .search(query))
+            found = [h.paper for h in hits]
+        else:  # newest first: everything by this author, or on this topic
+            found = [p for p in self.bot.listing()[0] if filters.admits(p)][:10]
+        title = " · ".join(x for x in (query, author, "、".join(topics)) if x)
+        await send_pages(interaction, render.search_pages(found, title, language))
+
     @paper.autocomplete("arxiv_id")
     async def paper_autocomplete(self, interaction: discord.Interaction, current: str):
         return paper_choices(self.bot.listing()[0], current)
+
+    @search.autocomplete("topic")
+    async def topic_autocomplete(self, interaction: discord.Interaction, current: str):
+        needle = current.strip().casefold()
+        return [app_commands.Choice(name=render.clip(t, 100), value=render.clip(t, 100))
+                for t, _ in self.bot.listing()[1] if needle in t.casefold()][:25]
 
     @app_commands.command(name="topics", description="Every topic in the list, with its number of papers")
     async def topics(self, interaction: discord.Interaction) -> None:
