@@ -18,11 +18,13 @@ from discord.ext import commands, tasks
 from bot.cogs import add, admin, answers, channel, digest, feedback, follows, papers, people
 from bot.cooldown import Cooldowns
 from bot.errors import user_message
-from bot.i18n import CommandTranslator, language_for
+from bot.i18n import CommandTranslator, language_for, t
 from bot.render import NO_MENTIONS
 from bot.replies import send_private
+from bot.state import Inflight
 from rag.answers import Answerer
 from rag.config import Config
+from rag.db import open_db
 from rag.knowledge import KnowledgeBase
 from rag.outages import STORE, tracker
 from rag.papers import Paper
@@ -53,6 +55,7 @@ class PaperBot(commands.Bot):
         self.cooldowns = Cooldowns(config.discord.cooldown_seconds)
         self.tree.on_error = self.on_app_command_error
         self._listing: tuple[object, list[Paper], list[tuple[str, int]]] | None = None
+        self.inflight = Inflight(open_db(config.state_dir))
 
     async def setup_hook(self) -> None:
         # Autocomplete must answer within 3 s, and the first /ask should not wait for the
@@ -62,6 +65,7 @@ class PaperBot(commands.Bot):
                              self.relist())
         self.refresher.start()
         await self.tree.set_translator(CommandTranslator())
+        await self.apologise()
         for cog in (papers.Papers, answers.Answers, channel.ChannelQuestions, digest.Digest, admin.Admin,
                     add.Adding, feedback.Feedback, people.People, follows.Follows):
             await self.add_cog(cog(self))
@@ -92,6 +96,16 @@ class PaperBot(commands.Bot):
             tracker(STORE).failed(str(exc))
         except Exception:
             log.exception("refreshing the catalog failed; next try in %d s", REFRESH_EVERY)
+
+    async def apologise(self) -> None:
+        """Answers a crash cut off: their askers are told to ask again, not left waiting."""
+        for application_id, token, language in self.inflight.interrupted():
+            try:
+                webhook = discord.Webhook.partial(application_id, token, client=self)
+                await webhook.edit_message("@original", content=t("restart.sorry", language), embeds=[],
+                                           allowed_mentions=NO_MENTIONS)
+            except discord.HTTPException as exc:  # expired, or deleted: nothing more to do
+                log.info("could not tell an asker about the restart: %s", exc)
 
     async def relist(self) -> None:
         """Recompute `listing()` off the event loop (after the catalog changed)."""

@@ -66,6 +66,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         EN: "This command only works in a server.",
         ZH: "這個指令只能在伺服器中使用。",
     },
+    "restart.sorry": {
+        EN: "Sorry: paperbot restarted while writing this answer, so it was lost. Please ask again.",
+        ZH: "抱歉：paperbot 在寫這個回答時重新啟動了，回答因此遺失。請再問一次。",
+    },
     "queue.waiting": {
         EN: "⏳ The model is busy with other questions: yours is number {place} in line and starts soon.",
         ZH: "⏳ 模型正在回答其他問題：你的問題排在第 {place} 位，很快就會開始。",

@@ -118,10 +118,12 @@ async def answer_interaction(interaction: discord.Interaction, title: str, langu
     def preview(embed: discord.Embed):
         return interaction.edit_original_response(embed=embed, allowed_mentions=NO_MENTIONS)
 
-    answer = await _run_live(run, title, language, preview, interval)
-    drawn = await picture(answer) if picture is not None else None
-    await send_pages(interaction, render.answer_pages(answer, title), await make_buttons(buttons, answer), ephemeral,
-                     drawn, language)
+    async with interaction.client.inflight.tracking(interaction.id, interaction.application_id, interaction.token,
+                                                    language):
+        answer = await _run_live(run, title, language, preview, interval)
+        drawn = await picture(answer) if picture is not None else None
+        await send_pages(interaction, render.answer_pages(answer, title), await make_buttons(buttons, answer),
+                         ephemeral, drawn, language)
 
 
 async def answer_in_channel(channel: discord.abc.Messageable, title: str, language: str, run: Operation,

@@ -1,4 +1,5 @@
-"""Per-guild digest settings and progress, in paperbot's SQLite store (`rag.db`).
+"""What the bot must remember across restarts, in paperbot's SQLite store (`rag.db`):
+per-guild digest settings and progress, and the answers being written right now.
 
 A digest is posted in three steps that a crash cannot make disagree: `begin` records
 the digest about to be posted (its period and its words); the messages are sent, each
@@ -9,10 +10,12 @@ finished, not started again.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
 import os
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -107,3 +110,33 @@ class DigestState:
             log.error("digest settings in %s are unreadable (%s); set the digest again with /digest-channel",
                       path, exc)
         os.replace(path, path.with_suffix(".json.imported"))
+
+
+class Inflight:
+    """Answers being written. If the bot dies mid-answer, the asker would watch "thinking…"
+    until Discord gives up; after the restart, `apologise` tells them to ask again."""
+
+    TOKEN_LIFETIME = dt.timedelta(minutes=14)  # Discord honours an interaction token for 15
+
+    def __init__(self, db: Database):
+        self.db = db
+
+    @contextlib.asynccontextmanager
+    async def tracking(self, interaction_id: int, application_id: int, token: str, language: str) -> AsyncIterator[None]:
+        self.db.execute("INSERT OR REPLACE INTO inflight VALUES (?, ?, ?, ?, ?)",
+                        (interaction_id, application_id, token, language,
+                         dt.datetime.now(dt.timezone.utc).isoformat()))
+        try:
+            yield
+        finally:
+            self.db.execute("DELETE FROM inflight WHERE interaction_id = ?", (interaction_id,))
+
+    def interrupted(self) -> list[tuple[int, str, str]]:
+        """(application ID, token, language) of answers a crash cut off, still editable;
+        all are forgotten at once."""
+        oldest = dt.datetime.now(dt.timezone.utc) - self.TOKEN_LIFETIME
+        with self.db.transaction() as tx:
+            rows = tx.execute("SELECT * FROM inflight").fetchall()
+            tx.execute("DELETE FROM inflight")
+        return [(r["application_id"], r["token"], r["language"]) for r in rows
+                if dt.datetime.fromisoformat(r["started"]) > oldest]

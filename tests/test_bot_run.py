@@ -188,3 +188,30 @@ def test_no_secret_reaches_the_log_even_when_servers_echo_it(tmp_path, llm_serve
         assert secret not in out + err
     assert "[secret]" in err  # the verbose log did carry them, masked
     assert "rejected the API key (401)" in err
+
+
+def test_an_answer_cut_off_by_a_crash_is_followed_by_an_apology_after_the_restart(tmp_path, llm_server):
+    from peers.llm_server import reply
+
+    config = write_config(tmp_path, f'[embedding]\nbackend = "openai"\nmodel = "test-embed"\n'
+                                    f'api_base = "{llm_server.base_url}"\n[llm]\nmodel = "test-model"\n'
+                                    f'api_base = "{llm_server.base_url}"\n[discord]\ncooldown_seconds = 0\n')
+    config.write_text(config.read_text().replace("tables = []", f'tables = ["{SEED}"]'))
+    llm_server.default = reply(" ".join(["HippoRAG mimics the hippocampal index [1]."] * 200), chunk_delay=0.05)
+    with DiscordServer(token=TOKEN) as server:
+        bot = start(config, server)
+        try:
+            wait(lambda: server.connected, bot, "the bot to connect")
+            asked = server.send_interaction("ask", {"question": "What does HippoRAG do?"}, locale="zh-TW")
+            wait(lambda: len(asked.responses) >= 2, bot, "the answer to start")  # deferred, then a draft
+        finally:
+            bot.kill()  # mid-answer
+            bot.communicate(timeout=20)
+        bot = start(config, server)
+        try:
+            wait(lambda: "重新啟動" in (asked.final_message().content or ""), bot, "the apology")
+        finally:
+            bot.send_signal(signal.SIGTERM)
+            bot.communicate(timeout=20)
+    assert asked.final_message().content == "抱歉：paperbot 在寫這個回答時重新啟動了，回答因此遺失。請再問一次。"
+    assert not asked.final_message().embeds and not server.limit_violations
