@@ -638,12 +638,17 @@ def _sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE.split(text) if s.strip()]
 
 
+def _joined(sentences: list[str], text: str) -> str:
+    """Chinese sentences run on; English ones are separated by a space."""
+    return ("" if re.search(r"[\u3400-\u9fff]", text) else " ").join(sentences)
+
+
 def _first_sentences(text: str, n: int) -> str:
-    return "".join(_sentences(text)[:n]) if re.search(r"[\u3400-\u9fff]", text) else " ".join(_sentences(text)[:n])
+    return _joined(_sentences(text)[:n], text)
 
 
 def _best_sentences(summary: str, wanted: set[str], n: int = 2) -> str:
     sentences = _sentences(summary)
     scored = sorted(range(len(sentences)), key=lambda i: -len(wanted & set(tokenize(sentences[i]))))
     chosen = sorted(scored[:n]) if wanted and any(wanted & set(tokenize(s)) for s in sentences) else list(range(n))
-    return "".join(sentences[i] for i in chosen if i < len(sentences))
+    return _joined([sentences[i] for i in chosen if i < len(sentences)], summary)
