@@ -37,6 +37,7 @@ TOKENIZER_VERSION = "3"  # bump when tokens change: stored tokens are then recom
 FIELDS = ("body", "abstract", "title", "grams")
 K1, B = 1.2, 0.4  # b below the usual 0.75: tables mix long summaries with short ones (measured)
 COMMON = 0.25  # terms in more than this share of papers are skipped at query time (no signal, much time)
+COMMON_ROWS = 1000  # ... when their postings are this long: in a small table every word counts
 
 _RUNS = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[A-Za-z][A-Za-z0-9]*(?:[-'][A-Za-z0-9]+)*|\d+(?:\.\d+)?")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -290,9 +291,13 @@ class Field:
         known = self.hashes[pos] == h
         return pos[known], counts[known].astype(np.float32)
 
-    def scores(self, tokens: list[str], extra: dict[str, float] | None = None) -> tuple[np.ndarray, float]:
+    def scores(self, tokens: list[str], extra: dict[str, float] | None = None,
+               groups: list[tuple[tuple[str, ...], float]] = ()) -> tuple[np.ndarray, float]:
         """(BM25 per paper, the highest BM25 any paper could reach for these tokens).
-        `extra`: more tokens with a weight of their own (typo corrections, expansions)."""
+        `extra`: more tokens with a weight of their own (typo corrections, expansions).
+        `groups`: (alternatives, weight): tokens that each say the same word (its
+        translations), counted as one word: a paper scores its best alternative, and
+        the word is as rare as the papers holding any of them are few."""
         total = np.zeros(self.n_docs, dtype=np.float32)
         cols, counts = self.term_ids(tokens)
         cols, weights = cols.tolist(), np.minimum(counts, 2.0).tolist()  # a word said twice counts a little more
@@ -307,12 +312,31 @@ class Field:
                 cols.append(int(col[0]))
                 weights.append(weight)
         for col, w in zip(cols, weights):
-            if self.df[col] > COMMON * self.n_docs:
+            if self._common(col):
                 continue
             start, end = self.indptr[col], self.indptr[col + 1]
             total[self.rows[start:end]] += w * self.weights[start:end]
             best += w * float(self.idf[col]) * (K1 + 1)
+        for alternatives, weight in groups:
+            found, _ = self.term_ids(list(alternatives))
+            found = [int(c) for c in found if not self._common(c)]
+            if not found or weight <= 0:
+                continue
+            holders = min(sum(int(self.df[c]) for c in found), self.n_docs)  # at most: papers may hold several
+            idf = float(np.log1p((self.n_docs - holders + 0.5) / (holders + 0.5)))
+            word = np.zeros(self.n_docs, dtype=np.float32)
+            for col in found:
+                start, end = self.indptr[col], self.indptr[col + 1]
+                rows = self.rows[start:end]
+                # the stored weight is idf x saturated tf: keep the tf part, give the word's idf
+                word[rows] = np.maximum(word[rows], self.weights[start:end] / self.idf[col])
+            total += (weight * idf) * word
+            best += weight * idf * (K1 + 1)
         return total, best
+
+    def _common(self, col: int) -> bool:
+        df = int(self.df[col])
+        return df > COMMON * self.n_docs and df > COMMON_ROWS
 
     def doc_freq(self, token: str) -> int:
         cols, _ = self.term_ids([token])
@@ -464,12 +488,14 @@ class LexicalIndex:
         return out
 
     def search(self, tokens: dict[str, list[str]], allowed: np.ndarray | None = None,
-               extra: dict[str, float] | None = None) -> dict[str, np.ndarray]:
-        """Per field, each paper's share of the best possible score (0..1)."""
+               extra: dict[str, float] | None = None,
+               groups: list[tuple[tuple[str, ...], float]] = ()) -> dict[str, np.ndarray]:
+        """Per field, each paper's share of the best possible score (0..1). `groups`
+        (translations of the question's words) are read in the Chinese row (body)."""
         out = {}
         for name, field in self.fields.items():
             field_extra = extra if name in ("body", "abstract", "title") else None
-            scores, best = field.scores(tokens.get(name, []), field_extra)
+            scores, best = field.scores(tokens.get(name, []), field_extra, groups if name == "body" else ())
             if best > 0:
                 scores /= best
             if allowed is not None:

@@ -21,6 +21,7 @@ from llama_index.core.base.base_retriever import BaseRetriever
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
 from rag import glossary
+from rag.dictionary import translations
 from rag.knowledge import KnowledgeBase
 from rag.language import ZH, detect_language
 from rag.lexical import query_tokens, tokenize
@@ -36,6 +37,7 @@ DENSE_POOL = 100  # nearest papers asked from the vector index; the rest count a
 EXPANSION = {"en": 1.0, ZH: 0.6}
 EXTRA_QUERY = 0.5  # weight of each rewritten phrasing against the question itself
 NAME_WORDS = 3  # questions up to this many words get the full weight of title matches
+DICTIONARY = 1.0  # weight of an English word's everyday translations (rag.dictionary) in the Chinese row
 
 
 @dataclass(frozen=True)
@@ -159,11 +161,18 @@ class HybridRetriever(BaseRetriever):
         language = detect_language(query)
         corrections = index.corrections(query)
         # A misspelt term gets its translations too (hipocampus -> hippocampus -> 海馬).
-        expansion = glossary.expand(to_traditional(" ".join([query, *corrections])))
+        asked = to_traditional(" ".join([query, *corrections]))
+        expansion = glossary.expand(asked)
         tokens = query_tokens(query)
         extra = {t: EXPANSION[language] for t in tokenize(" ".join(expansion))}
         extra.update(corrections)
-        fields = index.search(tokens, extra=extra)
+        groups = []
+        if language != ZH:
+            # Everyday words the glossary lacks reach the Chinese summaries through the
+            # dictionary; less so in a name-length question, where they are chance.
+            weight = DICTIONARY * min(1.0, len(tokens["title"]) / (2 * NAME_WORDS))
+            groups = [(words, weight) for t in dict.fromkeys(tokens["body"]) if (words := translations(t))]
+        fields = index.search(tokens, extra=extra, groups=groups)
         pool: dict[int, float] = {}
         dense = np.zeros(len(index.ids), dtype=np.float32)
         if self.use_dense:

@@ -6,6 +6,7 @@ import datetime as dt
 import pytest
 
 from rag.lexical import normalise, tokenize
+from rag.papers import Paper
 from rag.retrieval import HybridRetriever
 from rag.store import SearchFilter
 
@@ -84,3 +85,17 @@ def test_search_returns_k_papers_with_their_signals(seeded_kb):
     best = hits[0]
     assert best.relevant and best.dense_rank is not None and best.lexical_rank is not None
     assert 0 < best.lexical_share <= 1 and 0 < best.dense_similarity <= 1
+
+
+def test_everyday_english_words_reach_a_chinese_only_summary(fresh_kb):
+    # No glossary term tells these apart: only 農民/醫院 and 稻米/地震 do, which an English
+    # question reaches through the dictionary (CC-CEDICT read backwards).
+    rows = [
+        ("2501.00001", "SatCast: Forecasting from Satellite Images", "本研究用衛星影像預測農民種植的稻米產量，並比較多種模型。"),
+        ("2501.00002", "OrbitCast: Forecasting from Satellite Images", "本研究用衛星影像預測醫院在地震後的病床需求，並比較多種模型。"),
+        ("2501.00003", "SkyCast: Forecasting from Satellite Images", "本研究用衛星影像預測城市道路的車流，並比較多種模型。"),
+    ]
+    fresh_kb.ingest([Paper(arxiv_id=i, title=t, date=dt.date(2025, 1, 2), summary=s, topics=("遙感",))
+                     for i, t, s in rows])
+    assert top(fresh_kb, "predicting how much rice farmers will harvest", k=1) == ["2501.00001"]
+    assert top(fresh_kb, "how many hospital beds are needed after an earthquake", k=1) == ["2501.00002"]
