@@ -161,10 +161,16 @@ class HybridRetriever(BaseRetriever):
         language = detect_language(query)
         corrections = index.corrections(query)
         # A misspelt term gets its translations too (hipocampus -> hippocampus -> 海馬).
-        asked = to_traditional(" ".join([query, *corrections]))
-        expansion = glossary.expand(asked)
+        terms = glossary.translations(to_traditional(" ".join([query, *corrections])))
+        expansion = list(dict.fromkeys(t for hit in terms for t in hit))
         tokens = query_tokens(query)
-        extra = {t: EXPANSION[language] for t in tokenize(" ".join(expansion))}
+        extra: dict[str, float] = {}
+        for hit in terms:
+            # An English term's Chinese translations are alternatives (a summary uses one
+            # of them): together they weigh less than one each (measured: sqrt of their number).
+            weight = EXPANSION[language] / (len(hit) ** 0.5 if language != ZH else 1.0)
+            for token in tokenize(" ".join(hit)):
+                extra[token] = max(extra.get(token, 0.0), weight)
         extra.update(corrections)
         groups = []
         if language != ZH:
