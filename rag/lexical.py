@@ -33,7 +33,7 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-TOKENIZER_VERSION = "3"  # bump when tokens change: stored tokens are then recomputed
+TOKENIZER_VERSION = "5"  # bump when tokens change: stored tokens are then recomputed
 FIELDS = ("body", "abstract", "title", "grams")
 K1, B = 1.2, 0.4  # b below the usual 0.75: tables mix long summaries with short ones (measured)
 COMMON = 0.25  # terms in more than this share of papers are skipped at query time (no signal, much time)
@@ -118,10 +118,35 @@ def _english(word: str) -> list[str]:
     return out
 
 
+# Sizes written either way meet on one token: 1.25 億 / 125M / 0.125B -> "125m", 30 億 / 3B -> "3b".
+_ZH_SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*(万亿|千亿|百亿|十亿|亿|千万|百万|十万|万)")
+_EN_SIZE = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s?([KMBT])(?![A-Za-z])", re.IGNORECASE)
+_ZH_UNITS = {"万": 1e4, "十万": 1e5, "百万": 1e6, "千万": 1e7, "亿": 1e8, "十亿": 1e9, "百亿": 1e10, "千亿": 1e11,
+             "万亿": 1e12}
+_EN_UNITS = {"k": 1e3, "m": 1e6, "b": 1e9, "t": 1e12}
+
+
+def _size(value: float) -> str:
+    for unit, scale in (("t", 1e12), ("b", 1e9), ("m", 1e6), ("k", 1e3)):
+        if value >= scale:
+            return f"{value / scale:.3g}{unit}"
+    return f"{value:.3g}"
+
+
+def sizes(text: str) -> list[str]:
+    """Canonical size tokens of a (script-normalised) text."""
+    found = [_size(float(n) * _ZH_UNITS[u]) for n, u in _ZH_SIZE.findall(text)]
+    found += [_size(float(n) * _EN_UNITS[u.lower()]) for n, u in _EN_SIZE.findall(text)]
+    return found
+
+
 def tokenize(text: str) -> list[str]:
     """Tokens of any text (question or paper), script-normalised."""
-    tokens: list[str] = []
-    for run in _RUNS.findall(normalise(text)):
+    text = normalise(text)
+    tokens: list[str] = sizes(text)
+    if tokens:  # the size stands for its digits and unit
+        text = _EN_SIZE.sub(" ", _ZH_SIZE.sub(" ", text))
+    for run in _RUNS.findall(text):
         if _CJK.match(run):
             words = [w for w in _jieba().cut_for_search(run) if len(w) > 1 and w not in _ZH_STOPWORDS]
             tokens.extend(words)

@@ -24,6 +24,17 @@ def test_both_scripts_and_both_wordings_become_the_same_tokens():
     assert normalise("LoRA adapters") == "LoRA adapters"
 
 
+def test_model_sizes_meet_however_they_are_written():
+    assert tokenize("1.25 億參數")[:1] == tokenize("125M parameters")[:1] == ["125m"]
+    assert "3b" in tokenize("30 億") and "3b" in tokenize("a 3B model") and "7b" in tokenize("LLaMA-2 7b")
+    assert "500m" in tokenize("0.5B") and "100k" in tokenize("10 万条")
+
+
+def test_an_english_question_with_sizes_finds_the_summary_that_writes_them_in_chinese(seeded_kb):
+    # The summary says 1.25 億參數 and 30 億參數.
+    assert top(seeded_kb, "a 125M model choosing the pretraining data of a 3B model", k=1) == ["2405.20541"]
+
+
 @pytest.mark.parametrize("simplified, traditional", [
     ("有没有结合知识图谱的检索方法？", "有沒有結合知識圖譜的檢索方法？"),
     ("用小参考模型的困惑度来筛选预训练数据", "用小參考模型的困惑度來篩選預訓練資料"),
