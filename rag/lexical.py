@@ -2,7 +2,8 @@
 
 Tokens: English words lower-cased and stemmed; Chinese as jieba search-mode words plus
 character bigrams, after one script normalisation applied to the index and the
-question alike (Simplified, Traditional, Taiwan or mainland wording all meet).
+question alike (Simplified, Traditional, Taiwan or mainland wording all meet); model
+sizes as one token however written (1.25 億, 125M).
 
 Four BM25 fields per paper, each scored on its own so a long English abstract never
 dilutes a short Chinese summary: `body` (title, summary, topics, gloss), `abstract`,

@@ -8,7 +8,9 @@ that matches the question well stays ahead however many others share a few of it
 words (min-max or rank fusion over a candidate pool lose exactly that at 60k papers).
 Weights follow the question's language: MiniLM reads English only, so a Chinese question
 leans on the lexical side and reaches the dense side through its English words and the
-glossary's English for its Chinese terms. One result per paper.
+glossary's English for its Chinese terms. An English question reaches a Chinese summary
+through the glossary (research terms; a term's several translations count as one word)
+and the dictionary (everyday words, rag.dictionary). One result per paper.
 """
 
 from __future__ import annotations
