@@ -14,6 +14,8 @@ Public API
 ----------
 expand(query) -> list[str]
     Other-language terms for every glossary term found in ``query``.
+translations(query) -> list[tuple[str, ...]]
+    The same, per term found: the alternatives for one word.
 lookup(term) -> list[str]
     Other-language equivalents of one term; ``[]`` when unknown.
 
@@ -240,6 +242,12 @@ def expand(query: str) -> list[str]:
     over 檢索).  Returns the other-language terms, deduplicated, in order of
     appearance in the query.
     """
+    return list(dict.fromkeys(term for hit in translations(query) for term in hit))
+
+
+def translations(query: str) -> list[tuple[str, ...]]:
+    """For each glossary term found in `query` (matched as `expand` does), its
+    other-language terms: alternatives for one word, in order of appearance."""
     if not query:
         return []
     text = query.lower()
@@ -259,14 +267,7 @@ def expand(query: str) -> list[str]:
         taken[start:end] = b"\x01" * (end - start)
         kept.append(cand)
     kept.sort(key=lambda c: c[1])
-    result: list[str] = []
-    seen: set[str] = set()
-    for _, _, _, hit in kept:
-        for term in hit:
-            if term not in seen:
-                seen.add(term)
-                result.append(term)
-    return result
+    return [hit for _, _, _, hit in kept]
 
 
 def lookup(term: str) -> list[str]:

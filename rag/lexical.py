@@ -2,7 +2,8 @@
 
 Tokens: English words lower-cased and stemmed; Chinese as jieba search-mode words plus
 character bigrams, after one script normalisation applied to the index and the
-question alike (Simplified, Traditional, Taiwan or mainland wording all meet).
+question alike (Simplified, Traditional, Taiwan or mainland wording all meet); model
+sizes as one token however written (1.25 億, 125M).
 
 Four BM25 fields per paper, each scored on its own so a long English abstract never
 dilutes a short Chinese summary: `body` (title, summary, topics, gloss), `abstract`,
@@ -33,10 +34,11 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-TOKENIZER_VERSION = "3"  # bump when tokens change: stored tokens are then recomputed
+TOKENIZER_VERSION = "5"  # bump when tokens change: stored tokens are then recomputed
 FIELDS = ("body", "abstract", "title", "grams")
 K1, B = 1.2, 0.4  # b below the usual 0.75: tables mix long summaries with short ones (measured)
 COMMON = 0.25  # terms in more than this share of papers are skipped at query time (no signal, much time)
+COMMON_ROWS = 1000  # ... when their postings are this long: in a small table every word counts
 
 _RUNS = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[A-Za-z][A-Za-z0-9]*(?:[-'][A-Za-z0-9]+)*|\d+(?:\.\d+)?")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -117,10 +119,35 @@ def _english(word: str) -> list[str]:
     return out
 
 
+# Sizes written either way meet on one token: 1.25 億 / 125M / 0.125B -> "125m", 30 億 / 3B -> "3b".
+_ZH_SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*(万亿|千亿|百亿|十亿|亿|千万|百万|十万|万)")
+_EN_SIZE = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s?([KMBT])(?![A-Za-z])", re.IGNORECASE)
+_ZH_UNITS = {"万": 1e4, "十万": 1e5, "百万": 1e6, "千万": 1e7, "亿": 1e8, "十亿": 1e9, "百亿": 1e10, "千亿": 1e11,
+             "万亿": 1e12}
+_EN_UNITS = {"k": 1e3, "m": 1e6, "b": 1e9, "t": 1e12}
+
+
+def _size(value: float) -> str:
+    for unit, scale in (("t", 1e12), ("b", 1e9), ("m", 1e6), ("k", 1e3)):
+        if value >= scale:
+            return f"{value / scale:.3g}{unit}"
+    return f"{value:.3g}"
+
+
+def sizes(text: str) -> list[str]:
+    """Canonical size tokens of a (script-normalised) text."""
+    found = [_size(float(n) * _ZH_UNITS[u]) for n, u in _ZH_SIZE.findall(text)]
+    found += [_size(float(n) * _EN_UNITS[u.lower()]) for n, u in _EN_SIZE.findall(text)]
+    return found
+
+
 def tokenize(text: str) -> list[str]:
     """Tokens of any text (question or paper), script-normalised."""
-    tokens: list[str] = []
-    for run in _RUNS.findall(normalise(text)):
+    text = normalise(text)
+    tokens: list[str] = sizes(text)
+    if tokens:  # the size stands for its digits and unit
+        text = _EN_SIZE.sub(" ", _ZH_SIZE.sub(" ", text))
+    for run in _RUNS.findall(text):
         if _CJK.match(run):
             words = [w for w in _jieba().cut_for_search(run) if len(w) > 1 and w not in _ZH_STOPWORDS]
             tokens.extend(words)
@@ -290,9 +317,13 @@ class Field:
         known = self.hashes[pos] == h
         return pos[known], counts[known].astype(np.float32)
 
-    def scores(self, tokens: list[str], extra: dict[str, float] | None = None) -> tuple[np.ndarray, float]:
+    def scores(self, tokens: list[str], extra: dict[str, float] | None = None,
+               groups: list[tuple[tuple[str, ...], float]] = ()) -> tuple[np.ndarray, float]:
         """(BM25 per paper, the highest BM25 any paper could reach for these tokens).
-        `extra`: more tokens with a weight of their own (typo corrections, expansions)."""
+        `extra`: more tokens with a weight of their own (typo corrections, expansions).
+        `groups`: (alternatives, weight): tokens that each say the same word (its
+        translations), counted as one word: a paper scores its best alternative, and
+        the word is as rare as the papers holding any of them are few."""
         total = np.zeros(self.n_docs, dtype=np.float32)
         cols, counts = self.term_ids(tokens)
         cols, weights = cols.tolist(), np.minimum(counts, 2.0).tolist()  # a word said twice counts a little more
@@ -307,12 +338,31 @@ class Field:
                 cols.append(int(col[0]))
                 weights.append(weight)
         for col, w in zip(cols, weights):
-            if self.df[col] > COMMON * self.n_docs:
+            if self._common(col):
                 continue
             start, end = self.indptr[col], self.indptr[col + 1]
             total[self.rows[start:end]] += w * self.weights[start:end]
             best += w * float(self.idf[col]) * (K1 + 1)
+        for alternatives, weight in groups:
+            found, _ = self.term_ids(list(alternatives))
+            found = [int(c) for c in found if not self._common(c)]
+            if not found or weight <= 0:
+                continue
+            holders = min(sum(int(self.df[c]) for c in found), self.n_docs)  # at most: papers may hold several
+            idf = float(np.log1p((self.n_docs - holders + 0.5) / (holders + 0.5)))
+            word = np.zeros(self.n_docs, dtype=np.float32)
+            for col in found:
+                start, end = self.indptr[col], self.indptr[col + 1]
+                rows = self.rows[start:end]
+                # the stored weight is idf x saturated tf: keep the tf part, give the word's idf
+                word[rows] = np.maximum(word[rows], self.weights[start:end] / self.idf[col])
+            total += (weight * idf) * word
+            best += weight * idf * (K1 + 1)
         return total, best
+
+    def _common(self, col: int) -> bool:
+        df = int(self.df[col])
+        return df > COMMON * self.n_docs and df > COMMON_ROWS
 
     def doc_freq(self, token: str) -> int:
         cols, _ = self.term_ids([token])
@@ -464,12 +514,14 @@ class LexicalIndex:
         return out
 
     def search(self, tokens: dict[str, list[str]], allowed: np.ndarray | None = None,
-               extra: dict[str, float] | None = None) -> dict[str, np.ndarray]:
-        """Per field, each paper's share of the best possible score (0..1)."""
+               extra: dict[str, float] | None = None,
+               groups: list[tuple[tuple[str, ...], float]] = ()) -> dict[str, np.ndarray]:
+        """Per field, each paper's share of the best possible score (0..1). `groups`
+        (translations of the question's words) are read in the Chinese row (body)."""
         out = {}
         for name, field in self.fields.items():
             field_extra = extra if name in ("body", "abstract", "title") else None
-            scores, best = field.scores(tokens.get(name, []), field_extra)
+            scores, best = field.scores(tokens.get(name, []), field_extra, groups if name == "body" else ())
             if best > 0:
                 scores /= best
             if allowed is not None:

@@ -34,7 +34,7 @@ def test_the_question_sets_are_big_enough_and_cover_every_way_people_ask():
 def test_seed_retrieval_meets_the_targets_and_beats_both_baselines(seeded_kb):
     report = evaluate(seeded_kb, read_questions(QUESTIONS), k=10, baselines=("dense", "bm25"))
     ours, naive, bm25 = (report["summary"][n] for n in ("paperbot", "baseline_dense", "baseline_bm25"))
-    assert ours["en"]["recall@1"] >= 0.85
+    assert ours["en"]["recall@1"] >= 0.95
     assert ours["zh"]["recall@1"] >= 0.95
     assert ours["en"]["recall@3"] >= 0.95 and ours["zh"]["recall@3"] >= 0.95
     assert ours["multi"]["recall@10"] >= 0.90
@@ -67,13 +67,13 @@ def test_among_real_neighbours_every_kind_of_question_stays_above_its_floor(samp
                  + _in(sample_kb, EVAL / "corpus-abstract-sentences.jsonl"))
     report = evaluate(sample_kb, questions, k=10, baselines=("bm25",))
     ours, bm25 = report["summary"]["paperbot"], report["summary"]["baseline_bm25"]
-    floors = {  # recall@1, a little under what this sample measures (see tests/eval/CORPUS.md)
-        "questions": 0.9, "simplified": 0.9, "name": 0.9, "mixed": 0.9, "detail": 0.9,
-        "vague": 0.8, "tldr": 0.95, "abstract": 0.7,
+    floors = {  # recall@1, a little under what this sample measures (benchmarks/README.md)
+        "questions": 0.93, "simplified": 0.93, "name": 0.95, "mixed": 0.95, "detail": 0.95,
+        "vague": 0.93, "tldr": 0.95, "abstract": 0.78,
     }
     low = {s: ours[f"set:{s}"]["recall@1"] for s in floors if ours[f"set:{s}"]["recall@1"] < floors[s]}
     assert not low, f"below the floor: {low}"
-    assert ours["set:vague"]["recall@3"] >= 0.9
+    assert ours["set:vague"]["recall@3"] >= 0.95
     assert ours["multi"]["recall@10"] >= 0.8
     for s in floors:  # ahead of word BM25 on every set (short names: at least level)
         assert ours[f"set:{s}"]["mrr"] >= bm25[f"set:{s}"]["mrr"], s

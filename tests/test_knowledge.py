@@ -9,7 +9,7 @@ from conftest import make_config, server_store
 from rag.knowledge import KnowledgeBase
 from rag.papers import parse_table
 from rag.retrieval import HybridRetriever
-from rag.store import StoreUnavailable
+from rag.store import SearchFilter, StoreUnavailable
 
 
 def test_ingest_stores_every_paper_with_its_metadata(seeded_kb):
@@ -58,15 +58,24 @@ def test_a_table_with_broken_rows_ingests_the_good_ones(fresh_kb):
 
 
 def test_batches_stay_within_chromas_limit(fresh_kb, seed_papers, monkeypatch):
-    from llama_index.vector_stores.chroma import ChromaVectorStore
-
     calls = []
-    original = ChromaVectorStore.add
+    collection = fresh_kb.store.collection
+    original = collection.add
     monkeypatch.setattr(fresh_kb.store, "max_batch", lambda: 10)  # as if Chroma's limit were 10
-    monkeypatch.setattr(ChromaVectorStore, "add", lambda self, nodes, **kw: calls.append(len(nodes)) or original(self, nodes, **kw))
+    monkeypatch.setattr(collection, "add", lambda ids, **kw: calls.append(len(ids)) or original(ids=ids, **kw))
     fresh_kb.ingest(seed_papers)
     assert max(calls) <= 10 and sum(calls) == 33
     assert fresh_kb.store.count() == 33
+
+
+def test_llamaindex_reads_and_filters_what_ingest_wrote(seeded_kb):
+    """Records are written to Chroma directly (no `_node_content` copy); LlamaIndex's
+    VectorStoreIndex over the same collection still retrieves them, with filters."""
+    flt = SearchFilter(since=dt.date(2024, 5, 20))
+    retriever = seeded_kb.index.as_retriever(similarity_top_k=3, filters=flt.to_metadata_filters())
+    nodes = retriever.retrieve("preference optimization for aligning language models")
+    assert nodes and all(flt.admits(seeded_kb.get(n.node.metadata["arxiv_id"])) for n in nodes)
+    assert {n.node.node_id for n in nodes} == {n.node.metadata["arxiv_id"] for n in nodes}
 
 
 def test_server_mode_against_a_real_chroma_run(chroma_server, tmp_path, embed_model, seed_papers):

@@ -6,6 +6,7 @@ import datetime as dt
 import pytest
 
 from rag.lexical import normalise, tokenize
+from rag.papers import Paper
 from rag.retrieval import HybridRetriever
 from rag.store import SearchFilter
 
@@ -21,6 +22,17 @@ def test_both_scripts_and_both_wordings_become_the_same_tokens():
     assert tokenize("软件优化") == tokenize("軟體最佳化")
     assert normalise(normalise("檢索增強生成")) == normalise("检索增强生成")  # idempotent
     assert normalise("LoRA adapters") == "LoRA adapters"
+
+
+def test_model_sizes_meet_however_they_are_written():
+    assert tokenize("1.25 億參數")[:1] == tokenize("125M parameters")[:1] == ["125m"]
+    assert "3b" in tokenize("30 億") and "3b" in tokenize("a 3B model") and "7b" in tokenize("LLaMA-2 7b")
+    assert "500m" in tokenize("0.5B") and "100k" in tokenize("10 万条")
+
+
+def test_an_english_question_with_sizes_finds_the_summary_that_writes_them_in_chinese(seeded_kb):
+    # The summary says 1.25 億參數 and 30 億參數.
+    assert top(seeded_kb, "a 125M model choosing the pretraining data of a 3B model", k=1) == ["2405.20541"]
 
 
 @pytest.mark.parametrize("simplified, traditional", [
@@ -84,3 +96,17 @@ def test_search_returns_k_papers_with_their_signals(seeded_kb):
     best = hits[0]
     assert best.relevant and best.dense_rank is not None and best.lexical_rank is not None
     assert 0 < best.lexical_share <= 1 and 0 < best.dense_similarity <= 1
+
+
+def test_everyday_english_words_reach_a_chinese_only_summary(fresh_kb):
+    # No glossary term tells these apart: only 農民/醫院 and 稻米/地震 do, which an English
+    # question reaches through the dictionary (CC-CEDICT read backwards).
+    rows = [
+        ("2501.00001", "SatCast: Forecasting from Satellite Images", "本研究用衛星影像預測農民種植的稻米產量，並比較多種模型。"),
+        ("2501.00002", "OrbitCast: Forecasting from Satellite Images", "本研究用衛星影像預測醫院在地震後的病床需求，並比較多種模型。"),
+        ("2501.00003", "SkyCast: Forecasting from Satellite Images", "本研究用衛星影像預測城市道路的車流，並比較多種模型。"),
+    ]
+    fresh_kb.ingest([Paper(arxiv_id=i, title=t, date=dt.date(2025, 1, 2), summary=s, topics=("遙感",))
+                     for i, t, s in rows])
+    assert top(fresh_kb, "predicting how much rice farmers will harvest", k=1) == ["2501.00001"]
+    assert top(fresh_kb, "how many hospital beds are needed after an earthquake", k=1) == ["2501.00002"]
