@@ -47,7 +47,8 @@ _STOPWORDS = frozenset(
     "a an and are as at be by can do does for from has have how i in into is it its me of on or "
     "our that the their them there these this to was what which who why will with about any some "
     "paper papers work works study studies there's is there are there show find looking want "
-    "we us you your they he she been being were than then so such via using use used based also".split()
+    "we us you your they he she been being were than then so such via using use used based also "
+    "should would could might must shall may i'd i'm".split()
 )
 # Stop words in the normalised script (Simplified characters, Taiwan wording).
 _ZH_STOPWORDS = frozenset(

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from rag import glossary
+from rag.script import name_key, to_traditional
 
 
 def resolve_topics(query: str, known: list[str]) -> tuple[str, ...]:
-    """Exact (case-insensitive) match wins; else every topic containing the query or its translation."""
-    wanted = query.strip().casefold()
+    """Exact match wins; else every topic containing the query or its translation. Case and
+    script never matter: 对齐 finds 對齊, the way the asker wrote it."""
+    wanted = name_key(query)
     if not wanted:
         return ()
-    exact = [t for t in known if t.casefold() == wanted]
+    exact = [t for t in known if name_key(t) == wanted]
     if exact:
         return tuple(exact)
-    needles = [wanted] + [t.casefold() for t in glossary.lookup(query.strip())]
-    return tuple(t for t in known if any(n in t.casefold() for n in needles))
+    needles = {wanted} | {name_key(t) for t in glossary.lookup(to_traditional(query.strip()))}
+    return tuple(t for t in known if any(n in name_key(t) for n in needles))

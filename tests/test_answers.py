@@ -200,6 +200,10 @@ async def test_summarize_one_paper_and_a_topic(offline):
     assert [c.arxiv_id for c in one.citations] == ["2405.14831"] and "HippoRAG" in one.text
     topic = await offline.summarize("PEFT")
     assert {c.arxiv_id for c in topic.citations} == PEFT_PAPERS
+    # A topic typed in Simplified Chinese or another case is the same topic.
+    simplified, traditional = await offline.summarize("对齐"), await offline.summarize("對齊")
+    assert simplified.citations and [c.arxiv_id for c in simplified.citations] == [c.arxiv_id for c in traditional.citations]
+    assert {c.arxiv_id for c in (await offline.summarize("peft")).citations} == PEFT_PAPERS
 
 
 async def test_compare_side_by_side_and_its_errors(offline):
