@@ -426,10 +426,13 @@ class LLMServer(LoopbackServer):
                                            "Cache-Control": "no-cache"})
         await resp.prepare(request)
         try:
-            for ev in events:
+            # Chunks keep to a schedule, as a model's tokens do: the peer's own overhead
+            # under many parallel streams does not stretch them.
+            start = asyncio.get_running_loop().time()
+            for i, ev in enumerate(events, 1):
                 await resp.write(f"data: {json.dumps(ev)}\n\n".encode())
                 if step.chunk_delay:
-                    await asyncio.sleep(step.chunk_delay)
+                    await asyncio.sleep(max(0.0, start + i * step.chunk_delay - asyncio.get_running_loop().time()))
             await resp.write(b"data: [DONE]\n\n")
             await resp.write_eof()
         except (ConnectionResetError, ConnectionError):
