@@ -7,7 +7,7 @@ import json
 import pytest
 
 from conftest import llm_config, make_config
-from peers.llm_server import delay, malformed, reply, status
+from peers.llm_server import delay, malformed, reply, status, stream_error
 from rag.answers import AnswerError, Answerer
 from rag.llm import make_llm
 
@@ -90,16 +90,24 @@ async def test_429_then_success_is_retried(online, llm_server):
     assert answer.citations[0].arxiv_id == "2405.20541"
 
 
+@pytest.mark.parametrize("streamed", [False, True], ids=["whole", "streamed"])
 @pytest.mark.parametrize("failure, reason", [
     ((status(500, headers=FAST_429),) * 3, "error (500)"),
     ((status(429, headers=FAST_429),) * 3, "rate-limited"),
     ((delay(5),) * 3, "did not answer in time"),
     ((malformed(),) * 3, "could not be read"),
+    ((reply("ToM " * 3, chunk_delay=2.0),), "did not answer in time"),  # stalls mid-stream
+    ((stream_error("Theory of mind ", "upstream overloaded"),), "language model"),
 ])
-async def test_a_failing_llm_falls_back_to_the_offline_answer_with_sources(seeded_kb, llm_server, tmp_path, failure, reason):
+async def test_a_failing_llm_falls_back_to_the_offline_answer_with_sources(seeded_kb, llm_server, tmp_path, failure, reason,
+                                                                          streamed):
+    if not streamed and failure[0].__class__.__name__ in ("Reply", "StreamError"):
+        pytest.skip("a failure only a stream can have")
     engine = Answerer(seeded_kb, make_llm(llm_config(tmp_path, llm_server, timeout=0.3, max_retries=2)))
     llm_server.script(*failure)
-    answer = await engine.ask("Which paper studies theory of mind in LLMs?")
+    drafts = []
+    answer = await engine.ask("Which paper studies theory of mind in LLMs?",
+                              on_text=drafts.append if streamed else None)
     assert answer.mode == "offline"
     assert reason in answer.notice
     assert answer.citations[0].arxiv_id == "2405.18870"
