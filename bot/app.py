@@ -63,6 +63,10 @@ class PaperBot(commands.Bot):
         offload = self.answerer.offload
         await asyncio.gather(offload(lambda: self.kb.lexical), offload(lambda: self.kb.embed_model),
                              self.relist())
+        try:
+            await offload(self.answerer.warm)
+        except Exception as exc:  # best effort: the first questions then load what they need
+            log.warning("warming up failed: %s", exc)
         self.refresher.start()
         await self.tree.set_translator(CommandTranslator())
         await self.apologise()

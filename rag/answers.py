@@ -203,6 +203,15 @@ class Answerer:
         """CPU work (search, tokenising, loading indexes) in the pool, off the event loop."""
         return await asyncio.get_running_loop().run_in_executor(self.pool, functools.partial(fn, *args, **kwargs))
 
+    def warm(self) -> None:
+        """Loads what the first questions would otherwise load while others wait (jieba's
+        dictionary, the everyday-word dictionary, OpenCC, the claim checker's word lists):
+        a burst of questions right after a restart then queues for nothing but the work."""
+        for question in ("Which method retrieves over a knowledge graph?", "有沒有结合知識圖譜的檢索方法？"):
+            hits, _ = self._search(question, 1, answer_language(question))
+            if hits:
+                attribute(f"{hits[0].paper.title} [1].", [hits[0].paper], answer_language(question))
+
     # -- operations ---------------------------------------------------------------
     # Each takes `on_text` (drafts while the model writes), `on_queue` (the caller's place
     # in line for the model) and `caller` (who asks: ledger and budgets).
@@ -379,7 +388,8 @@ class Answerer:
                         self.cache.put(key, plan.operation, self.llm.model, [p.arxiv_id for p in plan.papers],
                                        answer.to_dict(), *spent)
                     return answer
-        attribution, text, cited = await self.offload(self._checked, plan.offline(), plan, True)
+        # The extracts are CPU work too (jieba, sentence scoring): written in the pool.
+        attribution, text, cited = await self.offload(lambda: self._checked(plan.offline(), plan, True))
         return self._finish(plan, localise(text, plan.language), cited, OFFLINE, " ".join([*plan.notices, notice]),
                             attribution)
 
