@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 ADDED, LISTED, UNKNOWN, WITHDRAWN, FAILED = "added", "listed", "unknown", "withdrawn", "failed"
 UNSORTED = "未分類"  # the topic of a paper nothing in the list resembles
+NEAR = 0.5  # neighbours scoring under this fraction of the nearest do not vote on topics
 MAX_IDS = 10  # per request: each is an arXiv lookup and, with a model, a model call
 _MIN_SUMMARY = 40  # characters: anything shorter is not a summary
 
@@ -152,7 +153,10 @@ class Adder:
 
     def _neighbour_topics(self, entry: ArxivEntry) -> tuple[str, ...]:
         """The topics of the listed papers nearest to this one, by how strongly they match."""
-        hits = HybridRetriever(self.kb, k=8).search(f"{entry.title}\n{entry.abstract}")
+        hits = [h for h in HybridRetriever(self.kb, k=8).search(f"{entry.title}\n{entry.abstract}") if h.relevant]
+        # Only papers nearly as close as the nearest vote: a broad topic (多模態模型 on a
+        # quarter of the list) would otherwise win on many weak matches.
+        hits = [h for h in hits if h.score >= NEAR * hits[0].score] if hits else []
         votes: Counter[str] = Counter()
         for hit in hits:
             for topic in hit.paper.topics:
