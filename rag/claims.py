@@ -40,7 +40,7 @@ Pure and deterministic: no network, no model unless `embed` is given. The word l
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache, lru_cache
 from pathlib import Path
 
@@ -367,6 +367,19 @@ def _has_name(name: tuple[str, str], source: _Source) -> bool:
             return True
     parts = word.split()
     return len(parts) > 1 and all(_has_name((p, ""), source) for p in parts)
+
+
+def unfounded(text: str, paper: Paper) -> list[str]:
+    """The names and numbers `text` states that the paper's own title and summary do not
+    hold (its gloss and abstract aside): what a model writing about the paper invented."""
+    source = _source(replace(paper, gloss="", abstract=""))
+    missing: list[str] = []
+    for sentence in split_sentences(text):
+        core = to_traditional(sentence.core)
+        missing += [word for word, following in _claim_names(core) if not _has_name((word, following), source)]
+        missing += [str(v) for v in numbers_in(core, True)
+                    if not (v in source.numbers if isinstance(v, float) else any(a in source.numbers for a in v))]
+    return list(dict.fromkeys(missing))
 
 
 # -- deciding ------------------------------------------------------------------------------

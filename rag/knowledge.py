@@ -25,7 +25,7 @@ from pathlib import Path
 from rag import glossary
 from rag.config import Config
 from rag.embeddings import load_embed_model
-from rag.gloss import write_gloss
+from rag.gloss import flaw, write_gloss
 from rag.lexical import LexicalIndex, TokenStore, field_texts
 from rag.papers import Paper
 from rag.ids import parse_arxiv_id
@@ -267,7 +267,8 @@ def _with_stored(paper: Paper, meta: dict | None) -> Paper:
         keep["abstract"] = meta["abstract"]
     if not paper.authors and meta.get("authors") not in (None, "", "[]"):
         keep["authors"] = tuple(json.loads(meta["authors"]))
-    if not paper.gloss and meta.get("gloss") and meta.get("content_hash") == paper.content_hash:
+    if not paper.gloss and meta.get("gloss") and meta.get("content_hash") == paper.content_hash \
+            and flaw(meta["gloss"], paper) is None:  # one a weak model wrote before glosses were checked goes
         keep["gloss"] = meta["gloss"]
     return replace(paper, **keep) if keep else paper
 

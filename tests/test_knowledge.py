@@ -131,6 +131,32 @@ def test_an_llm_glosses_each_summary_once_and_english_questions_find_it(fresh_kb
     assert len(again.unchanged) == 5 and len(llm_server.chat_requests()) == 5  # never regenerated
 
 
+def test_a_gloss_that_is_not_a_translation_of_its_summary_is_not_kept(fresh_kb, seed_papers, llm_server):
+    """What small self-hosted models write (seen from Gemma 3 270M on llama.cpp): the
+    summary echoed in its tags, markup, or another paper's claims. A kept gloss is trusted
+    as the paper's own words, so such a reply would make an invented claim look cited."""
+    from conftest import llm_config
+    from peers.llm_server import reply
+    from rag.claims import attribute
+    from rag.llm import make_llm
+
+    papers = [p for p in seed_papers if p.arxiv_id in ("2405.14831", "2405.20541", "2405.19332", "2405.18870")]
+    faithful = ("HippoRAG is a retrieval framework inspired by the hippocampal indexing theory of human long-term "
+                "memory; single-step retrieval matches IRCoT while being 10-30 times cheaper and 6-13 times faster.")
+    replies = {"海馬": faithful, "困惑度": "HippoRAG follows the hippocampal indexing theory of long-term memory [1].",
+               "SELM": '<summary>\n<title>\n<a href="https://github.com/shenao-zhang/SELM"></a></summary>'}
+    llm_server.default = lambda body: reply(next((r for key, r in replies.items() if key in str(body)),
+                                                 "<summary>" + papers[-1].summary + "</summary>"))
+    fresh_kb.ingest(papers, llm=make_llm(llm_config(fresh_kb.config.base_dir, llm_server)))
+    fresh_kb.refresh()
+    assert fresh_kb.get("2405.14831").gloss == faithful
+    assert [fresh_kb.get(i).gloss for i in ("2405.20541", "2405.19332", "2405.18870")] == ["", "", ""]
+    # the other paper's claim, cited to the pruning paper, is not supported by it
+    claim = attribute("HippoRAG follows the hippocampal indexing theory of long-term memory [1].",
+                      [fresh_kb.get("2405.20541")])
+    assert claim.removed
+
+
 def test_an_embedded_store_is_never_opened_by_two_processes(tmp_path):
     """The bot holds the directory; `paperbot ingest` in another process is refused
     with the fix named, and nothing is written."""
