@@ -205,7 +205,6 @@ class ArxivServer(LoopbackServer):
         self._entries: dict[str, PeerEntry] = load_seed() if seed else {}
         self._queue: list = []
         self._queries: list[RecordedQuery] = []
-        self._runner: web.AppRunner | None = None
 
     @property
     def api_base(self) -> str:
@@ -256,19 +255,11 @@ class ArxivServer(LoopbackServer):
 
     # --------------------------------------------------------------- serving
 
-    async def _startup(self) -> int:
+    def _app(self) -> web.Application:
         app = web.Application()
         app.router.add_get("/api/query", self._query)
         app.router.add_route("*", "/{tail:.*}", self._not_found)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        return self._runner.addresses[0][1]
-
-    async def _shutdown(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
+        return app
 
     async def _not_found(self, request: web.Request) -> web.Response:
         return web.Response(status=404, text="Not Found", content_type="text/plain")

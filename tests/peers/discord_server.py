@@ -845,7 +845,6 @@ class DiscordServer(LoopbackServer):
 
         # network (thread, loop, port: see LoopbackServer)
         super().__init__()
-        self._runner: Optional[web.AppRunner] = None
 
         # records
         self._requests: list[RequestRecord] = []
@@ -931,16 +930,12 @@ class DiscordServer(LoopbackServer):
     def gateway_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/gateway"
 
-    async def _startup(self) -> int:
+    def _app(self) -> web.Application:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_get("/gateway", self._handle_gateway)
         app.router.add_get("/attachments/{channel_id}/{attachment_id}/{filename}", self._handle_attachment)
         app.router.add_route("*", API_PREFIX + "/{tail:.*}", self._handle_rest)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        return site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return app
 
     async def _shutdown(self) -> None:
         for conn in list(self._connections):
@@ -949,8 +944,7 @@ class DiscordServer(LoopbackServer):
                 await conn.ws.close(code=1001, message=b"server stopping")
             except Exception:
                 pass
-        if self._runner is not None:
-            await self._runner.cleanup()
+        await super()._shutdown()
 
     # ================================================================ world building
 

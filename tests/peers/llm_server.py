@@ -229,7 +229,6 @@ class LLMServer(LoopbackServer):
         self._embed_queue: list = []
         self._requests: list[RecordedRequest] = []
         self._ids = itertools.count(1)
-        self._runner: web.AppRunner | None = None
 
     # ---------------------------------------------------------- lifecycle
 
@@ -281,21 +280,13 @@ class LLMServer(LoopbackServer):
 
     # ------------------------------------------------------------ internals
 
-    async def _startup(self) -> int:
+    def _app(self) -> web.Application:
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self._chat)
         app.router.add_post("/v1/embeddings", self._embeddings)
         app.router.add_get("/v1/models", self._models)
         app.router.add_route("*", "/{tail:.*}", self._not_found)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        return self._runner.addresses[0][1]
-
-    async def _shutdown(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
+        return app
 
     async def _record(self, request: web.Request) -> Any:
         raw = await request.read()

@@ -1,16 +1,12 @@
-"""Lifecycle shared by the loopback test peers (``LLMServer``, ``DiscordServer``).
+"""Lifecycle shared by the loopback test peers (``LLMServer``, ``DiscordServer``, ``ArxivServer``).
 
 Both peers serve an aiohttp application on ``127.0.0.1`` (a free port) from a
 background thread with its own event loop, so that sync code and async code in
 the test process can talk to them over real sockets.  Starting that thread,
 waiting for the port (or the startup error), and stopping it thread-safely is
-the same for every peer, so it lives here once; a peer subclasses
-``LoopbackServer`` and implements two hooks, both run in the server's loop:
-
-* ``async _startup() -> int``: build the app, start the runner/site on
-  ``127.0.0.1`` port 0 and return the port actually bound;
-* ``async _shutdown()``: close connections and clean up the runner (also called
-  when ``_startup`` fails, so it must cope with a half-built server).
+the same for every peer, so it lives here once; so is serving an aiohttp
+application. A peer subclasses ``LoopbackServer`` and implements ``_app()`` (its
+routes); ``_shutdown()`` may be extended to close its own connections first.
 
 ``self._stopping`` (an ``asyncio.Event`` in the server loop) is set when the
 server is asked to stop; handlers may wait on it to cut long waits short.
@@ -22,6 +18,8 @@ import asyncio
 import concurrent.futures
 import threading
 from typing import Optional, Self
+
+from aiohttp import web
 
 STARTUP_TIMEOUT = 10.0  # seconds start() waits for the port
 STOP_TIMEOUT = 10.0  # seconds stop() waits for the thread
@@ -37,14 +35,26 @@ class LoopbackServer:
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._stopping: Optional[asyncio.Event] = None
         self._port: Optional[int] = None
+        self._runner: Optional[web.AppRunner] = None
 
     # ------------------------------------------------------------ hooks
 
-    async def _startup(self) -> int:
+    def _app(self) -> web.Application:
+        """The peer's aiohttp application (its routes)."""
         raise NotImplementedError
 
+    async def _startup(self) -> int:
+        """Serve ``_app()`` on 127.0.0.1, a free port; returns the port bound."""
+        self._runner = web.AppRunner(self._app(), access_log=None, shutdown_timeout=1.0)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        return self._runner.addresses[0][1]
+
     async def _shutdown(self) -> None:
-        raise NotImplementedError
+        """Also called when ``_startup`` failed half-way."""
+        if self._runner is not None:
+            await self._runner.cleanup()
 
     # --------------------------------------------------------- lifecycle
 
