@@ -32,6 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.dictionary import translations
+
 log = logging.getLogger(__name__)
 
 TOKENIZER_VERSION = "5"  # bump when tokens change: stored tokens are then recomputed
@@ -505,8 +507,8 @@ class LexicalIndex:
                 continue
             own = stem(lower)
             df = body.doc_freq(own) + title.doc_freq(own)
-            if df > 3:
-                continue
+            if df > 3 or translations(own):
+                continue  # common here, or a dictionary word ("significantly"): not a typo
             candidates = {}
             for form in {lower, own}:
                 for match, distance in self.vocabulary.near(form):
