@@ -24,7 +24,7 @@ from llama_index.core.base.embeddings.base import BaseEmbedding
 from pydantic import PrivateAttr
 
 MAX_TOKENS = 256  # sentence_bert_config.json: max_seq_length
-BATCH_TOKENS = 4096  # tokens per forward pass: keeps activations small and caches warm
+BATCH_TOKENS = 1024  # tokens per forward pass: as fast as 4096 in ONNX Runtime, with a third of the peak memory
 LAYERS, HEADS, HIDDEN = 6, 12, 384
 
 _DTYPES = {"F32": np.float32, "F16": np.float16, "I64": np.int64, "I32": np.int32}
@@ -121,6 +121,7 @@ class MiniLM:
         # One thread per run; our own threads run batches side by side. ONNX Runtime's
         # spinning pool would fight the bot's other work for 2 shared cores.
         options.intra_op_num_threads = options.inter_op_num_threads = 1
+        options.enable_cpu_mem_arena = False  # an arena would keep the largest batch's activations for good
         options.log_severity_level = 3  # its warnings are about graph fusions, not ours to act on
         self.session = onnxruntime.InferenceSession(_encoder_graph(w).SerializeToString(), options,
                                                     providers=["CPUExecutionProvider"])
