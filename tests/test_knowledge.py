@@ -194,11 +194,18 @@ def test_an_embedded_store_is_never_opened_by_two_processes(tmp_path):
     assert proc.returncode == 0, proc.stderr
 
 
-def test_openai_compatible_embeddings_resume_after_a_crash_mid_ingest(tmp_path, llm_server, seed_papers):
+@pytest.mark.parametrize("write_batch", [1000, 8], ids=["written-after-the-failure", "written-along-the-way"])
+def test_openai_compatible_embeddings_resume_after_a_crash_mid_ingest(tmp_path, llm_server, seed_papers,
+                                                                       write_batch, monkeypatch):
     """A self-hosted embeddings server fails on the third batch: the first two batches
-    are kept, and the next ingest embeds only what is missing."""
+    are kept (written when the failure stops the ingest, or already written by the
+    writer thread while later papers were embedded), and the next ingest embeds only
+    what is missing."""
     from peers.llm_server import status
+    from rag import knowledge
     from rag.config import EmbeddingSettings
+
+    monkeypatch.setattr(knowledge, "WRITE_BATCH", write_batch)
 
     settings = EmbeddingSettings(backend="openai", model="test-embed", api_base=llm_server.base_url, batch_size=8)
     kb = KnowledgeBase(make_config(tmp_path, embedding=settings))
