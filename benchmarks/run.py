@@ -115,7 +115,7 @@ def one_size(n: int, embed_limit: int, workdir: Path, source: str, abstracts: bo
     from rag.config import EmbeddingSettings
     from rag.embeddings import load_embed_model
     from rag.knowledge import KnowledgeBase, embed_text
-    from rag.lexical import query_tokens, tokenize
+    from rag.lexical import corrections, query_tokens, tokenize
     from rag.retrieval import HybridRetriever
 
     result: dict = {"papers": n}
@@ -165,7 +165,7 @@ def one_size(n: int, embed_limit: int, workdir: Path, source: str, abstracts: bo
     queries = real_queries() if source == "corpus" else SYNTHETIC_QUERIES * 4
     index = kb.lexical
     for name, fn in {
-        "lexical": lambda q: index.search(query_tokens(q), extra=index.corrections(q)),
+        "lexical": lambda q: index.search(query_tokens(q), extra=corrections(index.misspellings(q))),
         "dense": lambda q: retriever._dense(q),
         "hybrid": lambda q: retriever.search(q),
     }.items():

@@ -411,6 +411,15 @@ class Vocabulary:
         return sorted(out, key=lambda m: m[1])
 
 
+def corrections(misspellings: dict[str, dict[str, float]]) -> dict[str, float]:
+    """Every word the misspelt ones probably meant, with its best weight."""
+    out: dict[str, float] = {}
+    for meant in misspellings.values():
+        for match, weight in meant.items():
+            out[match] = max(out.get(match, 0.0), weight)
+    return out
+
+
 # -- the index ------------------------------------------------------------------------------
 def _cache_name(revision: str) -> str:
     """A cached index is valid for one store revision, tokenizer and BM25 setting."""
@@ -496,27 +505,54 @@ class LexicalIndex:
             self._vocabulary = Vocabulary([w for w in words if w])
         return self._vocabulary
 
-    def corrections(self, query: str) -> dict[str, float]:
-        """Index words a misspelt query word probably meant, with a weight (< 1): a word
-        the papers never use, or use far less than a word one edit away."""
+    def misspellings(self, query: str) -> dict[str, dict[str, float]]:
+        """For each English word of the query that looks misspelt (by its stem), the
+        index words it probably meant, with a weight (< 1): a word the papers never use,
+        or use far less than a word one edit away."""
         body, title = self.fields["body"], self.fields["title"]
-        out: dict[str, float] = {}
+        out: dict[str, dict[str, float]] = {}
         for word in re.findall(r"[A-Za-z][A-Za-z0-9]*", query):
             lower = word.lower()
             if len(lower) < 5 or lower in _STOPWORDS:
                 continue
             own = stem(lower)
             df = body.doc_freq(own) + title.doc_freq(own)
-            if df > 3 or translations(own):
+            if df > 3 or translations(own) or own in out:
                 continue  # common here, or a dictionary word ("significantly"): not a typo
             candidates = {}
             for form in {lower, own}:
                 for match, distance in self.vocabulary.near(form):
                     candidates[match] = min(distance, candidates.get(match, 9))
-            for match, distance in candidates.items():
-                if body.doc_freq(match) + title.doc_freq(match) >= max(2, 5 * df):
-                    out[match] = max(out.get(match, 0.0), 0.8 if distance == 1 else 0.6)
+            meant = {match: 0.8 if distance == 1 else 0.6 for match, distance in candidates.items()
+                     if body.doc_freq(match) + title.doc_freq(match) >= max(2, 5 * df)}
+            if meant:
+                out[own] = meant
         return out
+
+    def holders(self, words: list[set[tuple[str, ...]]], rows: np.ndarray) -> np.ndarray:
+        """For the papers at `rows` (sorted), the share of `words` that each holds in its
+        Chinese row, title or abstract: 0..1. A word is a set of ways to say it, each a
+        tuple of tokens that must all be there (a Chinese term: its character pairs).
+        Postings are sorted by row: a binary search per candidate, not a pass over a
+        common word's tens of thousands of postings."""
+        tokens = list(dict.fromkeys(t for ways in words for way in ways for t in way))
+        hashes = _hash64(tokens)
+        held = np.zeros((len(tokens), len(rows)), dtype=bool)  # token x candidate
+        for field in (self.fields["body"], self.fields["title"], self.fields["abstract"]):
+            if not len(field.hashes):
+                continue
+            cols = np.searchsorted(field.hashes, hashes).clip(max=len(field.hashes) - 1)
+            for i in np.flatnonzero(field.hashes[cols] == hashes).tolist():
+                postings = field.rows[field.indptr[cols[i]] : field.indptr[cols[i] + 1]]
+                held[i] |= postings[np.searchsorted(postings, rows).clip(max=len(postings) - 1)] == rows
+        at = {t: i for i, t in enumerate(tokens)}
+        count = np.zeros(len(rows), dtype=np.float32)
+        for ways in words:
+            said = np.zeros(len(rows), dtype=bool)
+            for way in ways:
+                said |= held[[at[t] for t in way]].all(axis=0)
+            count += said
+        return count / max(len(words), 1)
 
     def search(self, tokens: dict[str, list[str]], allowed: np.ndarray | None = None,
                extra: dict[str, float] | None = None,

@@ -18,13 +18,13 @@ from __future__ import annotations
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import numpy as np
 from llama_index.core.base.base_retriever import BaseRetriever
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
-from rag import glossary
+from rag import glossary, lexical
 from rag.dictionary import translations
 from rag.knowledge import KnowledgeBase
 from rag.language import ZH, detect_language
@@ -41,6 +41,12 @@ DENSE_POOL = 100  # nearest papers asked from the vector index; the rest count a
 EXPANSION = {"en": 1.0, ZH: 0.6}
 EXTRA_QUERY = 0.5  # weight of each rewritten phrasing against the question itself
 NAME_WORDS = 3  # questions up to this many words get the full weight of title matches
+# The best CANDIDATES papers' scores are scaled by the share of an English question's
+# words each holds, to the power COVERAGE: BM25 sums, so a paper matching one or two rare
+# words strongly ("hippocampus", "memory" in an object detector's title) beat one that
+# holds every word of the question ("LLMs" too) less strongly.
+COVERAGE = 0.5
+CANDIDATES = 300
 DICTIONARY = 1.0  # weight of an English word's everyday translations (rag.dictionary) in the Chinese row
 
 
@@ -94,6 +100,7 @@ class Signals:
     dense_pool: dict[int, float]  # row -> cosine, nearest first
     language: str
     words: int  # how many words the question has: a name is a few words, a question many
+    said: list[set[tuple[str, ...]]] | None = None  # an English question's words, each with the ways to say it
 
     def fused(self, weights: Weights) -> np.ndarray:
         f = self.fields
@@ -110,6 +117,16 @@ class Signals:
     def lexical(self) -> np.ndarray:
         f = self.fields
         return np.maximum(np.maximum(f["body"], f["abstract"]), f["title"])
+
+
+@lru_cache(maxsize=50_000)
+def _translated(word: str) -> frozenset[tuple[str, ...]]:
+    """An English word's glossary and dictionary translations, each as the character
+    pairs a summary holding it has. Cached: tokenising them is most of the cost, and
+    questions repeat words."""
+    terms = [term for hit in glossary.translations(to_traditional(word)) for term in hit] + list(translations(word))
+    pairs = (tuple(dict.fromkeys(t for t in tokenize(term) if len(t) == 2 and not t.isascii())) for term in terms)
+    return frozenset(p for p in pairs if p)
 
 
 @cache
@@ -140,16 +157,20 @@ class HybridRetriever(BaseRetriever):
         language = main.language
         score = main.fused(WEIGHTS[language])
         lexical, dense = main.lexical(), main.dense
+        said = list(main.said or ())  # the English words of every phrasing, for coverage
         for extra in (q for q in extra_queries if q and q.strip()):
             more = self.signals(extra, index)
             score = score + EXTRA_QUERY * more.fused(WEIGHTS[more.language])
             lexical, dense = np.maximum(lexical, more.lexical()), np.maximum(dense, more.dense)
+            said += more.said or ()
         allowed = self._allowed(index)
         if allowed is not None:
             score = np.where(allowed, score, -np.inf)
         k = min(k, len(index.ids) if allowed is None else int(allowed.sum()))
         if k <= 0:
             return []
+        if said and main.said is not None:
+            score = self._covered(score, said, index, k)
         top = np.argpartition(-score, k - 1)[:k]
         top = top[np.argsort(-score[top], kind="stable")]
         shown = min(max(3 * k, 30), len(lexical))  # lexical ranks reported up to here
@@ -171,7 +192,8 @@ class HybridRetriever(BaseRetriever):
         even if the knowledge base reloads meanwhile)."""
         index = index or self.kb.lexical
         language = detect_language(query)
-        corrections = index.corrections(query)
+        misspelt = index.misspellings(query)
+        corrections = lexical.corrections(misspelt)
         # A misspelt term gets its translations too (hipocampus -> hippocampus -> 海馬).
         terms = glossary.translations(to_traditional(" ".join([query, *corrections])))
         expansion = list(dict.fromkeys(t for hit in terms for t in hit))
@@ -199,13 +221,38 @@ class HybridRetriever(BaseRetriever):
                 # release the GIL): the question waits for the slower side, not for both.
                 nearest = _dense_worker().submit(self._dense, text, index.row)
         fields = index.search(tokens, extra=extra, groups=groups)
+        said = self._said(tokens["title"], misspelt) if language != ZH else None
         pool: dict[int, float] = nearest.result() if nearest is not None else {}
         dense = np.zeros(len(index.ids), dtype=np.float32)
         if pool:
             dense[:] = min(pool.values())
             rows = np.fromiter(pool, dtype=np.int64, count=len(pool))
             dense[rows] = np.fromiter(pool.values(), dtype=np.float32, count=len(pool))
-        return Signals(fields, dense, pool, language, len(tokens["title"]))
+        return Signals(fields, dense, pool, language, len(tokens["title"]), said)
+
+    @staticmethod
+    def _said(words: list[str], misspelt: dict[str, dict[str, float]]) -> list[set[tuple[str, ...]]]:
+        """Each English word of the question with the ways a paper says it: the word, what
+        it was probably misspelt for, and their translations."""
+        out = []
+        for word in dict.fromkeys(words):
+            forms = [word, *misspelt.get(word, ())]
+            out.append({(f,) for f in forms} | {pairs for f in forms for pairs in _translated(f)})
+        return out
+
+    @staticmethod
+    def _covered(score: np.ndarray, said: list[set[tuple[str, ...]]], index, k: int) -> np.ndarray:
+        """The CANDIDATES (at least k) best scores scaled by (share of the question's words
+        the paper holds / the best share)^COVERAGE; the rest are out of the race."""
+        m = min(max(CANDIDATES, k), int(np.isfinite(score).sum()))
+        rows = np.sort(np.argpartition(-score, m - 1)[:m])
+        share = index.holders(said, rows)
+        out = np.full_like(score, -np.inf)
+        if share.max() > 0:
+            out[rows] = score[rows] * (share / share.max()) ** COVERAGE
+        else:
+            out[rows] = score[rows]
+        return out
 
     def _allowed(self, index) -> np.ndarray | None:
         """Which rows the filters admit, kept with the index of this store revision (60k

@@ -6,6 +6,7 @@ import datetime as dt
 import pytest
 
 from rag.lexical import normalise, tokenize
+from rag import retrieval
 from rag.papers import Paper
 from rag.retrieval import HybridRetriever
 from rag.store import SearchFilter
@@ -110,3 +111,27 @@ def test_everyday_english_words_reach_a_chinese_only_summary(fresh_kb):
                      for i, t, s in rows])
     assert top(fresh_kb, "predicting how much rice farmers will harvest", k=1) == ["2501.00001"]
     assert top(fresh_kb, "how many hospital beds are needed after an earthquake", k=1) == ["2501.00002"]
+
+
+@pytest.mark.parametrize("coverage, first", [(retrieval.COVERAGE, "2405.14831"), (0.0, "2501.00011")],
+                         ids=["holding-every-word-wins", "without-coverage-one-word-said-twice-wins"])
+def test_a_paper_holding_every_word_of_the_question_beats_one_word_said_twice(fresh_kb, seed_papers, monkeypatch,
+                                                                              coverage, first):
+    """BM25 sums: among many LLM papers (so "LLMs" says little), an object detector with
+    "hippocampus" and "memory" in its title and summary outscored HippoRAG, which holds
+    every word of the question (LLMs, long-term memory, hippocampus: 海馬體)."""
+    many = [Paper(arxiv_id=f"2501.{100 + i:05d}", title=f"Large Language Models for Task {i}", date=dt.date(2025, 1, 3),
+                  summary=f"本文研究大型語言模型（LLM）在第{i}類任務上的表現與評測。", topics=("自然語言處理",))
+            for i in range(40)]
+    rivals = [
+        ("2501.00011", "HippoMem: Hippocampus-Inspired Memory for Object Detection",
+         "受海馬體啟發，本文在目標檢測中加入海馬體記憶模組，提升檢測精度。"),
+        ("2501.00012", "A Hippocampal Replay Model for Robot Navigation",
+         "本研究以海馬體的記憶重播機制幫助機器人在新環境中導航。"),
+    ]
+    hipporag = next(p for p in seed_papers if p.arxiv_id == "2405.14831")
+    fresh_kb.ingest([*many, hipporag, *(Paper(arxiv_id=i, title=t, date=dt.date(2025, 1, 2), summary=s,
+                                              topics=("電腦視覺",)) for i, t, s in rivals)])
+    monkeypatch.setattr(retrieval, "COVERAGE", coverage)
+    question = "which paper gives LLMs a long-term memory inspired by the hippocampus?"
+    assert top(fresh_kb, question, k=1) == [first]
