@@ -173,6 +173,20 @@ def title_tokens(title: str) -> list[str]:
     return tokens
 
 
+def chinese_words(text: str) -> list[tuple[str, ...]]:
+    """The Chinese words of a text (jieba, script-normalised), each as the character
+    pairs a summary holding it has (the pairs the index keeps)."""
+    out = []
+    for run in _RUNS.findall(normalise(text)):
+        if _CJK.match(run):
+            for word in _jieba().cut(run):
+                pairs = tuple(dict.fromkeys(p for p in (word[i : i + 2] for i in range(len(word) - 1))
+                                            if p not in _ZH_STOPWORDS))
+                if len(word) > 1 and word not in _ZH_STOPWORDS and pairs:
+                    out.append(pairs)
+    return list(dict.fromkeys(out))
+
+
 def char_grams(text: str) -> list[str]:
     """Character trigrams of the letters and digits of an English text (lower-cased,
     spaces dropped: 'hippo rag' and 'HippoRAG' share all of theirs)."""

@@ -28,7 +28,7 @@ from rag import glossary, lexical
 from rag.dictionary import translations
 from rag.knowledge import KnowledgeBase
 from rag.language import ZH, detect_language
-from rag.lexical import query_tokens, tokenize
+from rag.lexical import chinese_words, query_tokens, tokenize
 from rag.papers import Paper
 from rag.script import to_traditional
 from rag.store import SearchFilter
@@ -41,10 +41,10 @@ DENSE_POOL = 100  # nearest papers asked from the vector index; the rest count a
 EXPANSION = {"en": 1.0, ZH: 0.6}
 EXTRA_QUERY = 0.5  # weight of each rewritten phrasing against the question itself
 NAME_WORDS = 3  # questions up to this many words get the full weight of title matches
-# The best CANDIDATES papers' scores are scaled by the share of an English question's
-# words each holds, to the power COVERAGE: BM25 sums, so a paper matching one or two rare
-# words strongly ("hippocampus", "memory" in an object detector's title) beat one that
-# holds every word of the question ("LLMs" too) less strongly.
+# The best CANDIDATES papers' scores are scaled by the share of the question's words
+# each holds, to the power COVERAGE: BM25 sums, so a paper matching one or two rare words
+# strongly ("hippocampus", "memory" in an object detector's title) beat one that holds
+# every word of the question ("LLMs" too) less strongly.
 COVERAGE = 0.5
 CANDIDATES = 300
 DICTIONARY = 1.0  # weight of an English word's everyday translations (rag.dictionary) in the Chinese row
@@ -100,7 +100,7 @@ class Signals:
     dense_pool: dict[int, float]  # row -> cosine, nearest first
     language: str
     words: int  # how many words the question has: a name is a few words, a question many
-    said: list[set[tuple[str, ...]]] | None = None  # an English question's words, each with the ways to say it
+    said: list[set[tuple[str, ...]]] | None = None  # the question's words, each with the ways a paper says it
 
     def fused(self, weights: Weights) -> np.ndarray:
         f = self.fields
@@ -157,7 +157,7 @@ class HybridRetriever(BaseRetriever):
         language = main.language
         score = main.fused(WEIGHTS[language])
         lexical, dense = main.lexical(), main.dense
-        said = list(main.said or ())  # the English words of every phrasing, for coverage
+        said = list(main.said or ())  # the words of every phrasing, for coverage
         for extra in (q for q in extra_queries if q and q.strip()):
             more = self.signals(extra, index)
             score = score + EXTRA_QUERY * more.fused(WEIGHTS[more.language])
@@ -169,7 +169,7 @@ class HybridRetriever(BaseRetriever):
         k = min(k, len(index.ids) if allowed is None else int(allowed.sum()))
         if k <= 0:
             return []
-        if said and main.said is not None:
+        if said:
             score = self._covered(score, said, index, k)
         top = np.argpartition(-score, k - 1)[:k]
         top = top[np.argsort(-score[top], kind="stable")]
@@ -221,7 +221,7 @@ class HybridRetriever(BaseRetriever):
                 # release the GIL): the question waits for the slower side, not for both.
                 nearest = _dense_worker().submit(self._dense, text, index.row)
         fields = index.search(tokens, extra=extra, groups=groups)
-        said = self._said(tokens["title"], misspelt) if language != ZH else None
+        said = self._said(query, tokens["title"], misspelt)
         pool: dict[int, float] = nearest.result() if nearest is not None else {}
         dense = np.zeros(len(index.ids), dtype=np.float32)
         if pool:
@@ -231,14 +231,15 @@ class HybridRetriever(BaseRetriever):
         return Signals(fields, dense, pool, language, len(tokens["title"]), said)
 
     @staticmethod
-    def _said(words: list[str], misspelt: dict[str, dict[str, float]]) -> list[set[tuple[str, ...]]]:
-        """Each English word of the question with the ways a paper says it: the word, what
-        it was probably misspelt for, and their translations."""
+    def _said(query: str, words: list[str], misspelt: dict[str, dict[str, float]]) -> list[set[tuple[str, ...]]]:
+        """Each word of the question with the ways a paper says it. An English word: itself,
+        what it was probably misspelt for, and their translations. A Chinese word: its
+        character pairs (its English translations would favour papers with an abstract)."""
         out = []
-        for word in dict.fromkeys(words):
+        for word in dict.fromkeys(w for w in words if w.isascii()):
             forms = [word, *misspelt.get(word, ())]
             out.append({(f,) for f in forms} | {pairs for f in forms for pairs in _translated(f)})
-        return out
+        return out + [{pairs} for pairs in chinese_words(query)]
 
     @staticmethod
     def _covered(score: np.ndarray, said: list[set[tuple[str, ...]]], index, k: int) -> np.ndarray:

@@ -119,7 +119,8 @@ def test_a_paper_holding_every_word_of_the_question_beats_one_word_said_twice(fr
                                                                               coverage, first):
     """BM25 sums: among many LLM papers (so "LLMs" says little), an object detector with
     "hippocampus" and "memory" in its title and summary outscored HippoRAG, which holds
-    every word of the question (LLMs, long-term memory, hippocampus: 海馬體)."""
+    every word of the question (LLMs, long-term memory, hippocampus: 海馬體), asked in
+    English or in Chinese."""
     many = [Paper(arxiv_id=f"2501.{100 + i:05d}", title=f"Large Language Models for Task {i}", date=dt.date(2025, 1, 3),
                   summary=f"本文研究大型語言模型（LLM）在第{i}類任務上的表現與評測。", topics=("自然語言處理",))
             for i in range(40)]
@@ -133,5 +134,6 @@ def test_a_paper_holding_every_word_of_the_question_beats_one_word_said_twice(fr
     fresh_kb.ingest([*many, hipporag, *(Paper(arxiv_id=i, title=t, date=dt.date(2025, 1, 2), summary=s,
                                               topics=("電腦視覺",)) for i, t, s in rivals)])
     monkeypatch.setattr(retrieval, "COVERAGE", coverage)
-    question = "which paper gives LLMs a long-term memory inspired by the hippocampus?"
-    assert top(fresh_kb, question, k=1) == [first]
+    for question in ("which paper gives LLMs a long-term memory inspired by the hippocampus?",
+                     "有沒有讓大型語言模型擁有像海馬體一樣長期記憶的論文？"):
+        assert top(fresh_kb, question, k=1) == [first], question
