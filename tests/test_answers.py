@@ -288,3 +288,23 @@ async def test_a_model_rewrites_a_vague_question_into_search_phrasings_once(seed
     calls = [r["operation"] for r in engine.llm.ledger.db.query("SELECT operation FROM model_calls")]
     assert calls.count("rewrite") == 1
     assert (await Answerer(seeded_kb).ask(vague)).citations == []  # what the phrasings bought
+
+
+async def test_what_a_weak_model_writes_instead_of_search_phrasings_is_not_searched(seeded_kb, llm_server, tmp_path):
+    from dataclasses import replace as with_
+
+    from rag.answers import open_answerer
+    from rag.config import RetrievalSettings
+
+    config = with_(llm_config(tmp_path, llm_server), retrieval=RetrievalSettings(rewrite=True))
+    engine = open_answerer(config, seeded_kb)
+    question = "which paper swaps LoRA's two low-rank matrices for one square matrix?"
+    # What Gemma 3 270M on llama.cpp wrote back for search phrasings: the question in its
+    # tags, its chat template, Chinese, the question again (lowered recall@1 by 7-19 points).
+    llm_server.script(reply(f"<question>{question}</question>\n[INST] <<SYS>>\n用方陣做高秩更新\n{question}\n"
+                            "parameter-efficient fine-tuning with a square matrix [/INST"),
+                      reply("MoRA updates with a square matrix [1]."))
+    answer = await engine.ask(question)
+    assert [r["operation"] for r in engine.llm.ledger.db.query("SELECT operation FROM model_calls")] == ["rewrite", "ask"]
+    assert [json.loads(r["phrasing"]) for r in engine.llm.ledger.db.query("SELECT phrasing FROM query_rewrites")] == [[]]
+    assert answer.citations[0].arxiv_id == "2405.12130"
