@@ -40,6 +40,10 @@ DENSE_POOL = 100  # nearest papers asked from the vector index; the rest count a
 # reaches a Chinese summary only through them; a Chinese question's own words already do.
 EXPANSION = {"en": 1.0, ZH: 0.6}
 EXTRA_QUERY = 0.5  # weight of each rewritten phrasing against the question itself
+# A phrasing counts only if AGREE of its best 10 papers are among the question's own best
+# 30: a weak model's unrelated line ("What is your current research project?") would pull
+# every answer elsewhere (measured with Gemma 3 270M on llama.cpp: benchmarks/README.md).
+AGREE = 2
 NAME_WORDS = 3  # questions up to this many words get the full weight of title matches
 # The best CANDIDATES papers' scores are scaled by the share of the question's words
 # each holds, to the power COVERAGE: BM25 sums, so a paper matching one or two rare words
@@ -129,6 +133,12 @@ def _translated(word: str) -> frozenset[tuple[str, ...]]:
     return frozenset(p for p in pairs if p)
 
 
+def _best(score: np.ndarray, n: int) -> np.ndarray:
+    """Rows of the n highest scores (any order)."""
+    n = min(n, len(score))
+    return np.argpartition(-score, n - 1)[:n] if n else np.array([], dtype=np.int64)
+
+
 @cache
 def _dense_worker() -> ThreadPoolExecutor:
     """Threads for the dense side of searches (one per search running at once)."""
@@ -147,8 +157,8 @@ class HybridRetriever(BaseRetriever):
 
     def search(self, query: str, k: int | None = None, extra_queries: tuple[str, ...] | list[str] = ()) -> list[Hit]:
         """The k best papers for `query`. `extra_queries`: other phrasings of the same
-        question (e.g. a model's rewrite or translation); each adds its evidence at half
-        the weight of the question itself."""
+        question (e.g. a model's rewrite or translation); each that agrees with the
+        question (AGREE) adds its evidence at half the weight of the question itself."""
         k = k or self.k
         index = self.kb.lexical
         if not index.ids or not query.strip():
@@ -157,10 +167,15 @@ class HybridRetriever(BaseRetriever):
         language = main.language
         score = main.fused(WEIGHTS[language])
         lexical, dense = main.lexical(), main.dense
-        said = list(main.said or ())  # the words of every phrasing, for coverage
-        for extra in (q for q in extra_queries if q and q.strip()):
+        said = list(main.said or ())  # the words of every phrasing used, for coverage
+        extras = [q for q in extra_queries if q and q.strip()]
+        near = _best(score, 30) if extras else None
+        for extra in extras:
             more = self.signals(extra, index)
-            score = score + EXTRA_QUERY * more.fused(WEIGHTS[more.language])
+            theirs = more.fused(WEIGHTS[more.language])
+            if len(np.intersect1d(_best(theirs, 10), near)) < min(AGREE, len(near)):
+                continue  # it points away from anything the question itself could mean
+            score = score + EXTRA_QUERY * theirs
             lexical, dense = np.maximum(lexical, more.lexical()), np.maximum(dense, more.dense)
             said += more.said or ()
         allowed = self._allowed(index)

@@ -12,6 +12,7 @@ import pytest
 
 from conftest import SEED, make_config
 from rag.evaluation import evaluate, read_questions
+from rag.retrieval import HybridRetriever
 
 EVAL = Path(__file__).parent / "eval"
 QUESTIONS = EVAL / "questions.jsonl"
@@ -78,3 +79,17 @@ def test_among_real_neighbours_every_kind_of_question_stays_above_its_floor(samp
     assert ours["multi"]["recall@10"] >= 0.8
     for s in floors:  # ahead of word BM25 on every set (short names: at least level)
         assert ours[f"set:{s}"]["mrr"] >= bm25[f"set:{s}"]["mrr"], s
+
+
+def test_a_rewrite_counts_where_it_agrees_with_the_question_and_only_there(sample_kb):
+    """The model's search phrasings (rag.rewrite) re-rank what the question could mean; a
+    line about something else changes nothing (Gemma 3 270M answered one question with
+    "What is your current research project?")."""
+    retriever = HybridRetriever(sample_kb)
+    question = "can a tiny model decide which pretraining documents are worth keeping for a big one?"
+    alone = [(h.paper.arxiv_id, h.score) for h in retriever.search(question, 10)]
+    assert alone[0][0] != "2405.20541"  # Perplexed by Perplexity, ninth among these neighbours
+    good = retriever.search(question, 10, extra_queries=["perplexity-based pruning of pretraining data with a small reference model"])
+    assert good[0].paper.arxiv_id == "2405.20541"
+    for elsewhere in ("What is your current research project?", "digital pathology copilots benchmarked against pathologists"):
+        assert [(h.paper.arxiv_id, h.score) for h in retriever.search(question, 10, extra_queries=[elsewhere])] == alone
