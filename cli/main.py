@@ -267,7 +267,14 @@ def cmd_eval(args, config: Config) -> int:
         if sys.stderr.isatty() and (done % 50 == 0 or done == total):
             print(f"\r{done}/{total} questions", end="\n" if done == total else "", file=sys.stderr, flush=True)
 
-    report = evaluate(kb, questions, k=args.k, baselines=baselines, progress=progress)
+    phrasings, loop = None, None
+    if args.rewrite:
+        phrasings, loop = _phrasings(config)
+    try:
+        report = evaluate(kb, questions, k=args.k, baselines=baselines, progress=progress, phrasings=phrasings)
+    finally:
+        if loop is not None:
+            loop.close()
     if args.json:
         _print_json(report)
         return OK
@@ -275,6 +282,8 @@ def cmd_eval(args, config: Config) -> int:
     names = ["paperbot", *(f"baseline_{b}" for b in baselines)]
     print(f"{summary['questions']} questions over {summary['papers']} papers; "
           f"hybrid search p50 {summary['search_ms_p50']} ms, p95 {summary['search_ms_p95']} ms")
+    if "rewritten" in summary:
+        print(f"the model gave usable search phrasings for {summary['rewritten']} of them")
     print(f"{'':<34}" + "".join(f"{n.replace('baseline_', ''):>10}" for n in names))
     for group, block in summary["paperbot"].items():
         for metric, value in block.items():
@@ -283,6 +292,23 @@ def cmd_eval(args, config: Config) -> int:
                 cells = [summary[n].get(group, {}).get(metric, float("nan")) for n in names]
                 print(f"{label:<34}" + "".join(f"{c:>10.3f}" for c in cells))
     return OK
+
+
+def _phrasings(config: Config):
+    """The configured model's search phrasings per question (cached in the store as the
+    bot caches them), for `eval --rewrite`; and the event loop that runs the calls."""
+    import asyncio
+
+    from rag.llm import make_llm
+    from rag.rewrite import Rewriter
+    from rag.usage import CLI, open_ledger
+
+    ledger = open_ledger(config)
+    llm = make_llm(config, ledger=ledger)
+    if llm is None:
+        raise UsageError("--rewrite needs a model: set [llm] api_base or OPENAI_API_KEY")
+    rewriter, loop = Rewriter(llm, ledger.db), asyncio.new_event_loop()
+    return (lambda question: loop.run_until_complete(rewriter.phrasings(question, CLI))), loop
 
 
 def _answerer(config: Config, kb):
@@ -479,6 +505,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--k", type=int, default=10)
     p.add_argument("--baselines", default="", metavar="LIST",
                    help="also run these, comma-separated: dense (the naive LlamaIndex recipe), bm25 (whitespace words)")
+    p.add_argument("--rewrite", action="store_true",
+                   help="search each question with the configured model's search phrasings too, as the bot does "
+                        "with [retrieval] rewrite (a model call per new question, cached)")
 
     def answering(name, help_text):
         p = with_json(command(name, cmd_answer, help_text))

@@ -152,8 +152,11 @@ class BM25Baseline:
 
 
 def evaluate(kb: KnowledgeBase, questions: list[Question], k: int = 10, baselines: tuple[str, ...] = BASELINES,
-             progress: Callable[[int, int], None] | None = None) -> dict:
-    """paperbot (and each named baseline) on every question, in one run."""
+             progress: Callable[[int, int], None] | None = None,
+             phrasings: Callable[[str], tuple[str, ...]] | None = None) -> dict:
+    """paperbot (and each named baseline) on every question, in one run. `phrasings`: the
+    model's search phrasings for a question (rag.rewrite), searched beside it as the bot
+    does; written before the search is timed."""
     unknown = set(baselines) - set(BASELINES)
     if unknown:
         raise ValueError(f"unknown baseline(s) {', '.join(sorted(unknown))}; choose from {', '.join(BASELINES)}")
@@ -164,9 +167,12 @@ def evaluate(kb: KnowledgeBase, questions: list[Question], k: int = 10, baseline
     retriever.search("warm up")
     others = {name: {"dense": DenseBaseline, "bm25": BM25Baseline}[name](kb) for name in baselines}
     ranked, theirs, times = [], {name: [] for name in others}, []
+    rewritten = 0
     for n, question in enumerate(questions, 1):
+        extra = phrasings(question.q) if phrasings else ()
+        rewritten += bool(extra)
         start = time.perf_counter()
-        ranked.append([h.paper.arxiv_id for h in retriever.search(question.q)])
+        ranked.append([h.paper.arxiv_id for h in retriever.search(question.q, extra_queries=extra)])
         times.append(time.perf_counter() - start)
         for name, baseline in others.items():
             theirs[name].append(baseline.rank(question.q, k))
@@ -178,6 +184,7 @@ def evaluate(kb: KnowledgeBase, questions: list[Question], k: int = 10, baseline
         **{f"baseline_{name}": score(questions, rankings) for name, rankings in theirs.items()},
         "questions": len(questions),
         "awaiting_review": review,
+        **({"rewritten": rewritten} if phrasings else {}),  # questions the model gave usable phrasings
         "papers": len(kb.catalog),
         "search_ms_p50": round(1000 * times[len(times) // 2], 2) if times else None,
         "search_ms_p95": round(1000 * times[min(len(times) - 1, int(0.95 * len(times)))], 2) if times else None,

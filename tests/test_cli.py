@@ -118,3 +118,25 @@ def test_invalid_config_is_one_line_and_exit_2(tmp_path):
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
     assert proc.stderr.strip() == "paperbot: store.mode: 'cloud' is not one of embedded, server"
+
+
+def test_eval_measures_retrieval_with_the_models_search_phrasings(capsys, tmp_path, llm_server):
+    from peers.llm_server import reply
+
+    questions = tmp_path / "vague.jsonl"
+    questions.write_text(json.dumps({"q": "any tips on what I should read?", "lang": "en", "gold": ["2405.14831"]}) + "\n")
+    offline = tmp_path / "offline.toml"
+    offline.write_text(f'[data]\ntables = ["{SEED}"]\nstate_dir = "state"\n[arxiv]\nenrich = false\n')
+    code, out, err = run(capsys, offline, "eval", str(questions), "--rewrite")
+    assert code == 2 and "--rewrite needs a model" in err
+    code, out, _ = run(capsys, offline, "eval", str(questions), "--json")
+    assert json.loads(out)["results"][0]["ranked"][:1] != ["2405.14831"]  # alone, the question says nothing
+
+    with_model = tmp_path / "model.toml"
+    with_model.write_text(offline.read_text() + f'[llm]\nmodel = "test-model"\napi_base = "{llm_server.base_url}"\n')
+    llm_server.script(reply("hippocampal indexing theory long-term memory retrieval\nknowledge graph PageRank"))
+    code, out, _ = run(capsys, with_model, "eval", str(questions), "--rewrite", "--json")
+    report = json.loads(out)
+    assert code == 0 and report["summary"]["rewritten"] == 1
+    assert report["results"][0]["ranked"][0] == "2405.14831"
+    assert len(llm_server.chat_requests()) == 1
