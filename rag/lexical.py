@@ -36,13 +36,13 @@ from rag.dictionary import translations
 
 log = logging.getLogger(__name__)
 
-TOKENIZER_VERSION = "5"  # bump when tokens change: stored tokens are then recomputed
+TOKENIZER_VERSION = "6"  # bump when tokens change: stored tokens are then recomputed
 FIELDS = ("body", "abstract", "title", "grams")
 K1, B = 1.2, 0.4  # b below the usual 0.75: tables mix long summaries with short ones (measured)
 COMMON = 0.25  # terms in more than this share of papers are skipped at query time (no signal, much time)
 COMMON_ROWS = 1000  # ... when their postings are this long: in a small table every word counts
 
-_RUNS = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[A-Za-z][A-Za-z0-9]*(?:[-'][A-Za-z0-9]+)*|\d+(?:\.\d+)?")
+_RUNS = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[A-Za-z][A-Za-z0-9]*(?:[-'\u2019][A-Za-z0-9]+)*|\d+(?:\.\d+)?")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _PARTS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 _STOPWORDS = frozenset(
@@ -112,9 +112,20 @@ def stem(word: str) -> str:
     return _stemmer().stemWord(word)
 
 
+_CLITICS = frozenset({"s", "re", "ve", "d", "ll", "m"})  # model's, they're, we've, I'd, we'll, I'm
+
+
 def _english(word: str) -> list[str]:
-    """A word, stemmed; a hyphenated word also as its parts and joined (GNN-RAG: gnn, rag, gnnrag)."""
-    parts = [p for p in re.split(r"[-']", word.lower()) if p]
+    """A word, stemmed; a hyphenated word also as its parts and joined (GNN-RAG: gnn, rag, gnnrag).
+    A contraction or possessive is its word alone (model's: model; they're: they, a stop
+    word); a negated auxiliary says nothing a paper would (doesn't, can't)."""
+    word = word.lower().replace("\u2019", "'")  # typed on a phone: they’re
+    head, _, clitic = word.partition("'")
+    if clitic == "t":
+        return []
+    if clitic in _CLITICS:
+        word = head
+    parts = [p for p in re.split(r"[-']", word) if p]
     if len(parts) == 1:
         return [] if parts[0] in _STOPWORDS else [stem(parts[0])]
     out = [stem(p) for p in parts if p not in _STOPWORDS]

@@ -25,6 +25,14 @@ def test_both_scripts_and_both_wordings_become_the_same_tokens():
     assert normalise("LoRA adapters") == "LoRA adapters"
 
 
+def test_contractions_and_possessives_are_their_word_and_add_no_other():
+    # "they're" once gave "re" and "theyr", "hasn't" a "t" that matched "Why Isn't ..." titles.
+    assert tokenize("how they're trained and what the model's memory doesn't hold") == \
+        tokenize("how they trained and what the model memory hold")
+    assert tokenize("GNN-RAG's retriever") == ["gnn", "rag", "gnnrag", "retriev"]
+    assert tokenize("they’re the model’s") == tokenize("they're the model's") == ["model"]  # a phone's apostrophe
+
+
 def test_model_sizes_meet_however_they_are_written():
     assert tokenize("1.25 億參數")[:1] == tokenize("125M parameters")[:1] == ["125m"]
     assert "3b" in tokenize("30 億") and "3b" in tokenize("a 3B model") and "7b" in tokenize("LLaMA-2 7b")
