@@ -27,7 +27,7 @@ from rag.cache import AnswerCache, cache_key, normalise
 from rag.charts import summary_parts
 from rag.citations import Citation, check_citations
 from rag.claims import Attribution, attribute
-from rag.ids import InvalidArxivId, parse_arxiv_id
+from rag.ids import InvalidArxivId, parse_arxiv_id, split_mentions
 from rag.knowledge import KnowledgeBase
 from rag.language import EN, ZH, answer_language, base_language, detect_language, localise, visible_text
 from rag.lexical import tokenize
@@ -36,7 +36,7 @@ from rag.llm import ChatModel, OnQueue, estimate_tokens, explain_failure, make_l
 from rag.outages import MODEL, STORE, tracker
 from rag.papers import Paper
 from rag.prompts import build_messages, echoes_prompt, fitting_detail, format_sources, prompt_fingerprint
-from rag.retrieval import Hit, HybridRetriever
+from rag.retrieval import Hit, HybridRetriever, like
 from rag.rewrite import Rewriter
 from rag.store import SearchFilter, StoreUnavailable
 from rag.topics import resolve_topics
@@ -142,6 +142,10 @@ OVER_BUDGET = {
     "guild_cost": {EN: "This server has used its model budget for the month (US${allowed:.2f}), so this is the "
                        "offline answer, which costs nothing. The budget resets {resets}.",
                    ZH: "本伺服器本月的模型預算（US${allowed:.2f}）已用完，以下是不需費用的離線回答。預算將於 {resets} 重置。"},
+}
+NOT_LISTED_LABEL = {
+    EN: "{ids} is not in the paper list; /add {first} adds it.",
+    ZH: "論文清單中沒有 {ids}；可用 /add {first} 加入。",
 }
 NOTHING_FOUND = {
     EN: "I found no paper in the list about that. Try other words, or `/topics` to see what the list covers.",
@@ -254,9 +258,14 @@ class Answerer:
         query = " ".join([*(q for q, _ in history[-2:]), question])
         hits, notices = self._search(query, self.top_k, language, phrasings)
         hits = [h for h in hits if h.relevant]
-        # Sources far behind the best match only dilute the answer (and its citations).
-        hits = [h for h in hits if h.score >= WEAK_SOURCE * hits[0].score] if hits else []
+        # Sources far behind the best match only dilute the answer (and its citations); a
+        # paper the question names is always a source, and not the measure of the others.
+        best = max((h.score for h in hits if not h.named), default=0.0)
+        hits = [h for h in hits if h.named or h.score >= WEAK_SOURCE * best]
         papers = [h.paper for h in hits]
+        missing = [i for i in split_mentions(question)[0] if i not in self.kb.catalog]
+        if missing:
+            notices = [*notices, _label(NOT_LISTED_LABEL, language, ids=", ".join(missing), first=missing[0])]
         return _Plan("ask", papers, language, lambda: self._extracts(papers, question, language),
                      question=question, history=history, notices=notices, cache_input=normalise(question))
 
@@ -305,7 +314,7 @@ class Answerer:
         seed = self._maybe_paper(target)
         if seed:
             language = language or ZH
-            query = " ".join([seed.title, seed.gloss, " ".join(seed.topics), *glossary.expand(seed.summary)])
+            query = like(seed)
         else:
             language = language or answer_language(target)
             query = target

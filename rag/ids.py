@@ -41,6 +41,25 @@ def parse_arxiv_id(text: str) -> str:
     return match["id"]
 
 
+# An ID inside a sentence: a link that holds one (arxiv.org, alphaxiv, Hugging Face papers;
+# <...> and [text](...) too), "arXiv:" and an ID, or a new-style ID on its own (month
+# 01-12, so "2023.1234" or a version number is not one).
+_LINK_END = r"[^\s<>()\[\]]*"
+_MENTION = re.compile(
+    rf"(?:https?://|www\.|(?<![\w.])arxiv\.org/){_LINK_END}?(?<![\w.])(?P<url>{_NEW}|{_OLD})(?:v\d+)?(?!\w){_LINK_END}"
+    rf"|arxiv:\s*(?P<tagged>{_NEW}|{_OLD})(?:v\d+)?"
+    r"|(?<![\w.])(?P<bare>\d{2}(?:0[1-9]|1[0-2])\.\d{4,5})(?:v\d+)?(?!\w|\.\d)",
+    re.IGNORECASE,
+)
+
+
+def split_mentions(text: str) -> tuple[list[str], str]:
+    """The arXiv IDs a question names (bare, in order, once each) and the question
+    without them: "what's https://arxiv.org/abs/2405.14831v2 about?" names 2405.14831."""
+    ids = [m["url"] or m["tagged"] or m["bare"] for m in _MENTION.finditer(text)]
+    return list(dict.fromkeys(ids)), _MENTION.sub(" ", text)
+
+
 def looks_like_arxiv_id(text: str) -> bool:
     try:
         parse_arxiv_id(text)

@@ -19,6 +19,7 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from pathlib import Path
 
 import numpy as np
 from llama_index.core.base.base_retriever import BaseRetriever
@@ -26,12 +27,14 @@ from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
 from rag import glossary, lexical
 from rag.dictionary import translations
+from rag.ids import split_mentions
 from rag.knowledge import KnowledgeBase
 from rag.language import ZH, detect_language
 from rag.lexical import chinese_words, query_tokens, tokenize
 from rag.papers import Paper
 from rag.script import to_traditional
 from rag.store import SearchFilter
+from rag.wordlists import Table
 
 DENSE_RELEVANT = 0.35  # cosine similarity from which a paper is on the question's subject
 LEXICAL_RELEVANT = 0.08  # share of the question's lexical evidence (about one informative word in twelve)
@@ -52,6 +55,11 @@ NAME_WORDS = 3  # questions up to this many words get the full weight of title m
 COVERAGE = 0.5
 CANDIDATES = 300
 DICTIONARY = 1.0  # weight of an English word's everyday translations (rag.dictionary) in the Chinese row
+
+_WORDS = Table(Path(__file__).with_name("retrieval.txt"))
+_ABOUT = re.compile(_WORDS.cues("about a named paper"), re.IGNORECASE)
+_LIKE = re.compile(_WORDS.cues("like a named paper"), re.IGNORECASE)
+_WORDS.finish()
 
 
 @dataclass(frozen=True)
@@ -79,11 +87,12 @@ class Hit:
     dense_rank: int | None = None
     dense_similarity: float = 0.0  # cosine similarity of the question and the paper's English text
     lexical_share: float = 0.0  # share of the question's words (BM25-weighted) the paper matches
+    named: bool = False  # the question names it by its arXiv ID or link
 
     @property
     def relevant(self) -> bool:
-        """Enough of the question's words occur in the paper, or its meaning is close."""
-        return self.lexical_share >= LEXICAL_RELEVANT or self.dense_similarity >= DENSE_RELEVANT
+        """Named, enough of the question's words occur in the paper, or its meaning is close."""
+        return self.named or self.lexical_share >= LEXICAL_RELEVANT or self.dense_similarity >= DENSE_RELEVANT
 
 
 def paper_node(paper: Paper) -> TextNode:
@@ -133,6 +142,18 @@ def _translated(word: str) -> frozenset[tuple[str, ...]]:
     return frozenset(p for p in pairs if p)
 
 
+def like(paper: Paper) -> str:
+    """What to search for papers like this one: its title, gloss, topics and the English
+    of its summary's terms."""
+    return " ".join([paper.title, paper.gloss, " ".join(paper.topics), *glossary.expand(paper.summary)])
+
+
+def _says_something(text: str) -> bool:
+    """Whether a text has a word to search for (jieba's words for Chinese: the character
+    pairs of "有沒有跟" are not one)."""
+    return any(t.isascii() for t in tokenize(text)) or bool(chinese_words(text))
+
+
 def _best(score: np.ndarray, n: int) -> np.ndarray:
     """Rows of the n highest scores (any order)."""
     n = min(n, len(score))
@@ -158,11 +179,26 @@ class HybridRetriever(BaseRetriever):
     def search(self, query: str, k: int | None = None, extra_queries: tuple[str, ...] | list[str] = ()) -> list[Hit]:
         """The k best papers for `query`. `extra_queries`: other phrasings of the same
         question (e.g. a model's rewrite or translation); each that agrees with the
-        question (AGREE) adds its evidence at half the weight of the question itself."""
+        question (AGREE) adds its evidence at half the weight of the question itself.
+        Papers the question names by arXiv ID or link come first, level with the best
+        match for the rest of it ("what's arxiv.org/abs/2405.14831 about?")."""
         k = k or self.k
         index = self.kb.lexical
         if not index.ids or not query.strip():
             return []
+        named, query = split_mentions(query)
+        named = [index.row[i] for i in named if i in index.row]
+        if not named and not query.strip():
+            return []  # only IDs, none of them listed
+        allowed = self._allowed(index)
+        if allowed is not None:
+            named = [row for row in named if allowed[row]]
+        rest = _ABOUT.sub(" ", to_traditional(query)) if named else query
+        if named and not _says_something(_LIKE.sub(" ", rest)):
+            papers = [self.kb.catalog[index.ids[row]] for row in named]
+            if not _LIKE.search(rest):
+                return [Hit(paper, 1.0, named=True) for paper in papers[:k]]  # asked about them alone
+            query = "\n".join(like(paper) for paper in papers)  # their neighbours follow them
         main = self.signals(query, index)
         language = main.language
         score = main.fused(WEIGHTS[language])
@@ -178,7 +214,6 @@ class HybridRetriever(BaseRetriever):
             score = score + EXTRA_QUERY * theirs
             lexical, dense = np.maximum(lexical, more.lexical()), np.maximum(dense, more.dense)
             said += more.said or ()
-        allowed = self._allowed(index)
         if allowed is not None:
             score = np.where(allowed, score, -np.inf)
         k = min(k, len(index.ids) if allowed is None else int(allowed.sum()))
@@ -186,6 +221,10 @@ class HybridRetriever(BaseRetriever):
             return []
         if said:
             score = self._covered(score, said, index, k)
+        finite = np.isfinite(score)
+        best = float(score[finite].max()) if finite.any() else 1.0
+        for n, row in enumerate(named):
+            score[row] = best + (len(named) - n) * 1e-6  # in the order named
         top = np.argpartition(-score, k - 1)[:k]
         top = top[np.argsort(-score[top], kind="stable")]
         shown = min(max(3 * k, 30), len(lexical))  # lexical ranks reported up to here
@@ -199,7 +238,7 @@ class HybridRetriever(BaseRetriever):
             paper = catalog.get(index.ids[row])
             if paper is not None:
                 hits.append(Hit(paper, round(float(score[row]), 6), lex_rank.get(row), dense_rank.get(row),
-                                float(main.dense_pool.get(row, 0.0)), round(float(lexical[row]), 4)))
+                                float(main.dense_pool.get(row, 0.0)), round(float(lexical[row]), 4), row in named))
         return hits
 
     def signals(self, query: str, index=None) -> Signals:

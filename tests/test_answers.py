@@ -188,6 +188,15 @@ async def test_nothing_relevant_says_so_instead_of_guessing(offline):
     assert answer.citations == [] and "no paper" in answer.text.lower()
 
 
+async def test_a_question_naming_a_paper_cites_it_and_one_not_listed_says_how_to_add_it(offline):
+    answer = await offline.ask("what's https://arxiv.org/abs/2405.12130 about?")
+    assert [c.arxiv_id for c in answer.citations] == ["2405.12130"]
+    answer = await offline.ask("what's arXiv:2405.99999 about?")
+    assert answer.citations == [] and "2405.99999 is not in the paper list; /add 2405.99999 adds it" in answer.notice
+    answer = await offline.ask("2405.99999 跟 HippoRAG 哪個比較好？")
+    assert answer.citations[0].arxiv_id == "2405.14831" and "/add 2405.99999" in answer.notice
+
+
 # -- offline mode -----------------------------------------------------------------
 async def test_offline_ask_is_labelled_extractive_and_cited(offline):
     answer = await offline.ask("Is there a retrieval method inspired by the hippocampus?")

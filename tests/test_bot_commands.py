@@ -164,6 +164,13 @@ async def test_ask_offline_cites_numbered_sources_that_match_the_markers(server,
     assert embeds[-1]["footer"]["text"].startswith("Offline mode")
 
 
+async def test_ask_about_a_pasted_arxiv_link_answers_from_that_paper(server, bot):
+    inter = await run(server, "ask", {"question": "what's <https://arxiv.org/abs/2405.12130v2> about?"})
+    assert list(source_links(public_embeds(inter)).values()) == ["https://arxiv.org/abs/2405.12130"]
+    inter = await run(server, "ask", {"question": "what's arXiv:2405.99999 about?"})
+    assert public_embeds(inter)[0]["footer"]["text"] == "2405.99999 is not in the paper list; /add 2405.99999 adds it."
+
+
 @pytest.mark.parametrize("question, expected", [
     ("   ", "Please write a question about the papers."),
     ("\u200b\u200d\u2060\ufeff \u3164", "Please write a question about the papers."),  # invisible only

@@ -83,6 +83,33 @@ def test_an_unrelated_question_finds_nothing_relevant(seeded_kb):
     assert hits and not any(h.relevant for h in hits)
 
 
+@pytest.mark.parametrize("question", [
+    "what's https://arxiv.org/abs/2405.14831v2 about?", "這篇 arXiv:2405.14831 在講什麼？", "这篇 2405.14831 讲了什么",
+    "<https://arxiv.org/pdf/2405.14831.pdf>", "summarize 2405.14831 for me please",
+])
+def test_a_question_about_a_paper_named_by_id_or_link_gets_that_paper_alone(seeded_kb, question):
+    hits = HybridRetriever(seeded_kb, k=5).search(question)
+    assert [h.paper.arxiv_id for h in hits] == ["2405.14831"] and hits[0].relevant and hits[0].named
+
+
+@pytest.mark.parametrize("question, then", [
+    ("how does 2405.14831 compare with GNN-RAG?", "2405.20139"),
+    ("any papers similar to https://arxiv.org/abs/2405.14831 ?", "2405.20139"),  # its graph-RAG neighbour
+    ("有沒有跟 2405.14831 類似的論文", "2405.20139"),
+])
+def test_a_question_naming_a_paper_and_more_gets_it_first_then_the_rest(seeded_kb, question, then):
+    hits = HybridRetriever(seeded_kb, k=5).search(question)
+    assert [h.paper.arxiv_id for h in hits[:2]] == ["2405.14831", then]
+    assert hits[0].named and not hits[1].named and hits[0].score >= hits[1].score
+
+
+def test_a_named_paper_outside_the_filters_or_the_list_is_not_returned(seeded_kb):
+    aligned = HybridRetriever(seeded_kb, k=5, filters=SearchFilter(topics=("對齊",)))
+    assert "2405.14831" not in {h.paper.arxiv_id for h in aligned.search("what's 2405.14831 about?")}
+    assert not any(h.named for h in HybridRetriever(seeded_kb, k=5).search("what's 2405.99999 about?"))
+    assert HybridRetriever(seeded_kb, k=5).search("https://arxiv.org/abs/2405.99999") == []
+
+
 def test_extra_phrasings_add_their_evidence(seeded_kb):
     vague = "the one my colleague mentioned yesterday"
     assert "2405.19888" not in top(seeded_kb, vague, k=1)

@@ -19,13 +19,11 @@ from bot import render
 from bot.i18n import language_for, t
 from bot.render import NO_MENTIONS
 from rag.add import MAX_IDS, AddError, open_adder, parse_ids
-from rag.ids import parse_arxiv_id
+from rag.ids import split_mentions
 
 if TYPE_CHECKING:
     from bot.app import PaperBot
 
-# arXiv links and "arXiv:" IDs pasted in a question (a bare number could be anything).
-_PASTED = re.compile(r"(?:arxiv\.org/(?:abs|pdf|html)/|arxiv:\s*)([a-z.-]+/\d{7}|\d{4}\.\d{4,5})", re.IGNORECASE)
 BUTTONS = 5  # one row
 
 
@@ -34,10 +32,6 @@ def may_add(member: discord.abc.User, role: str) -> bool:
         return any(role in (r.name, str(r.id)) for r in getattr(member, "roles", []))
     permissions = getattr(member, "guild_permissions", None)
     return bool(permissions and permissions.manage_messages)
-
-
-def pasted_ids(text: str) -> list[str]:
-    return list(dict.fromkeys(parse_arxiv_id(m) for m in _PASTED.findall(text)))
 
 
 class AddButton(discord.ui.DynamicItem[discord.ui.Button], template=r"paperbot:add:(?P<id>[\w./-]{4,40})"):
@@ -117,7 +111,7 @@ class Adding(commands.Cog):
     # -- the button under answers --------------------------------------------------------
     async def offer(self, channel: discord.abc.Messageable, question: str, language: str) -> None:
         """After an answer: a button for each pasted paper the list does not have."""
-        missing = [i for i in pasted_ids(question) if i not in self.bot.kb.catalog][:BUTTONS]
+        missing = [i for i in split_mentions(question)[0] if i not in self.bot.kb.catalog][:BUTTONS]
         if not missing:
             return
         view = discord.ui.View(timeout=None)
