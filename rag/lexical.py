@@ -462,6 +462,7 @@ class LexicalIndex:
         self._vocabulary: Vocabulary | None = None
         self._words: list[str] | None = None  # English stems (kept when built here; else read from words.txt)
         self.masks: dict = {}  # search filter -> rows it admits (the retriever's cache)
+        self.authors = None  # rag.authors.Names of these papers (the retriever's, built on first use)
 
     @classmethod
     def build(cls, ids: list[str], tokens: dict[str, dict[str, list[str]]]) -> "LexicalIndex":

@@ -26,6 +26,7 @@ from llama_index.core.base.base_retriever import BaseRetriever
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
 from rag import glossary, lexical
+from rag.authors import Names
 from rag.dictionary import translations
 from rag.ids import split_mentions
 from rag.knowledge import KnowledgeBase
@@ -54,6 +55,7 @@ NAME_WORDS = 3  # questions up to this many words get the full weight of title m
 # every word of the question ("LLMs" too) less strongly.
 COVERAGE = 0.5
 CANDIDATES = 300
+AUTHOR = 2.0  # a paper by an author the question names scores this many times its match
 DICTIONARY = 1.0  # weight of an English word's everyday translations (rag.dictionary) in the Chinese row
 
 _WORDS = Table(Path(__file__).with_name("retrieval.txt"))
@@ -180,25 +182,19 @@ class HybridRetriever(BaseRetriever):
         """The k best papers for `query`. `extra_queries`: other phrasings of the same
         question (e.g. a model's rewrite or translation); each that agrees with the
         question (AGREE) adds its evidence at half the weight of the question itself.
-        Papers the question names by arXiv ID or link come first, level with the best
-        match for the rest of it ("what's arxiv.org/abs/2405.14831 about?")."""
+        Papers the question names by arXiv ID or link come first ("what's
+        arxiv.org/abs/2405.14831 about?"); papers by an author it names count double
+        ("Dunbar et al. on theory of mind")."""
         k = k or self.k
         index = self.kb.lexical
         if not index.ids or not query.strip():
             return []
-        named, query = split_mentions(query)
-        named = [index.row[i] for i in named if i in index.row]
-        if not named and not query.strip():
-            return []  # only IDs, none of them listed
         allowed = self._allowed(index)
-        if allowed is not None:
-            named = [row for row in named if allowed[row]]
-        rest = _ABOUT.sub(" ", to_traditional(query)) if named else query
-        if named and not _says_something(_LIKE.sub(" ", rest)):
-            papers = [self.kb.catalog[index.ids[row]] for row in named]
-            if not _LIKE.search(rest):
-                return [Hit(paper, 1.0, named=True) for paper in papers[:k]]  # asked about them alone
-            query = "\n".join(like(paper) for paper in papers)  # their neighbours follow them
+        named, by, query, alone = self._named(query, index, allowed)
+        if alone is not None:
+            return alone[:k]  # asked about the named papers alone
+        if not query.strip():
+            return []  # only IDs, none of them listed
         main = self.signals(query, index)
         language = main.language
         score = main.fused(WEIGHTS[language])
@@ -219,12 +215,11 @@ class HybridRetriever(BaseRetriever):
         k = min(k, len(index.ids) if allowed is None else int(allowed.sum()))
         if k <= 0:
             return []
+        fused = score
         if said:
             score = self._covered(score, said, index, k)
-        finite = np.isfinite(score)
-        best = float(score[finite].max()) if finite.any() else 1.0
-        for n, row in enumerate(named):
-            score[row] = best + (len(named) - n) * 1e-6  # in the order named
+        if named or by:
+            score = self._put_first(score, fused if by else None, named, by)
         top = np.argpartition(-score, k - 1)[:k]
         top = top[np.argsort(-score[top], kind="stable")]
         shown = min(max(3 * k, 30), len(lexical))  # lexical ranks reported up to here
@@ -238,7 +233,8 @@ class HybridRetriever(BaseRetriever):
             paper = catalog.get(index.ids[row])
             if paper is not None:
                 hits.append(Hit(paper, round(float(score[row]), 6), lex_rank.get(row), dense_rank.get(row),
-                                float(main.dense_pool.get(row, 0.0)), round(float(lexical[row]), 4), row in named))
+                                float(main.dense_pool.get(row, 0.0)), round(float(lexical[row]), 4),
+                                row in named or row in by))
         return hits
 
     def signals(self, query: str, index=None) -> Signals:
@@ -283,6 +279,50 @@ class HybridRetriever(BaseRetriever):
             rows = np.fromiter(pool, dtype=np.int64, count=len(pool))
             dense[rows] = np.fromiter(pool.values(), dtype=np.float32, count=len(pool))
         return Signals(fields, dense, pool, language, len(tokens["title"]), said)
+
+    def _named(self, query: str, index, allowed) -> tuple[list[int], set[int], str, list[Hit] | None]:
+        """Rows the question names by ID or link (in order) and by author, and what is left
+        to search: the rest of the question, or, when it says nothing else, the named
+        papers' own search ("papers like 2405.14831?"); or the hits to give alone."""
+        ids, query = split_mentions(query)
+        named = [index.row[i] for i in ids if i in index.row]
+        by, query = self._authors(index).named(query)
+        if allowed is not None:
+            named, by = [r for r in named if allowed[r]], {r for r in by if allowed[r]}
+        by.difference_update(named)
+        if not (named or by):
+            return named, by, query, None
+        rest = _ABOUT.sub(" ", to_traditional(query))
+        if _says_something(_LIKE.sub(" ", rest)):
+            return named, by, query, None
+        catalog = self.kb.catalog
+        papers = [catalog[index.ids[row]] for row in named]
+        if papers and _LIKE.search(rest):
+            return named, by, "\n".join(like(paper) for paper in papers), None  # their neighbours follow them
+        papers += sorted((catalog[index.ids[row]] for row in by), key=lambda p: (p.date, p.arxiv_id), reverse=True)
+        return named, by, query, [Hit(paper, 1.0, named=True) for paper in papers]
+
+    def _authors(self, index) -> Names:
+        """The authors of this store revision's papers, read on first use (59k papers: ~0.6 s)."""
+        if index.authors is None:
+            catalog = self.kb.catalog
+            index.authors = Names((row, paper.authors) for row, i in enumerate(index.ids)
+                                  if (paper := catalog.get(i)) is not None and paper.authors)
+        return index.authors
+
+    @staticmethod
+    def _put_first(score: np.ndarray, fused: np.ndarray | None, named: list[int], by: set[int]) -> np.ndarray:
+        """Papers by an author the question names score AUTHOR times their match (before
+        coverage: a paper by Dunbar on theory of mind comes first, one by him on something
+        else does not); papers named by ID come first, in the order named."""
+        score = score.copy()
+        for row in by:
+            score[row] = AUTHOR * max(float(fused[row]), 0.0)
+        finite = np.isfinite(score)
+        best = float(score[finite].max()) if finite.any() else 1.0
+        for n, row in enumerate(named):
+            score[row] = best + (len(named) - n) * 1e-6
+        return score
 
     @staticmethod
     def _said(query: str, words: list[str], misspelt: dict[str, dict[str, float]]) -> list[set[tuple[str, ...]]]:

@@ -19,6 +19,9 @@ import pytest
 from conftest import SEED, llm_config, make_config
 from peers.arxiv_server import ArxivServer
 from peers.llm_server import reply
+from rag.arxiv import ArxivClient
+from rag.db import open_db
+from rag.enrich import enrich
 from rag.add import ADDED, FAILED, LISTED, UNKNOWN, WITHDRAWN, AddError, open_adder
 from rag.answers import Answerer
 from rag.config import ArxivSettings
@@ -183,6 +186,19 @@ def test_paperbot_add_and_ingest_enrich_every_paper_from_arxiv_once(arxiv, tmp_p
     assert first.startswith(f"**{TITLE}**") and "whole book. We propose" in first  # the English abstract, quoted
     hippo_line = paperbot(config, "ask", "hippocampus-inspired retrieval for LLM memory").stdout
     assert "hippocampal" in hippo_line.lower() and "海馬" not in hippo_line  # every enriched paper, in English
+
+
+def test_a_question_naming_an_author_arxiv_lists_finds_their_papers(kb, arxiv, tmp_path):
+    enrich(kb, ArxivClient(arxiv.api_base, min_interval=0.01), open_db(tmp_path / "state"))
+    search = HybridRetriever(kb, k=5).search
+    alone = search("any paper by Bernal Jimenez Gutierrez?")  # the list says Jiménez Gutiérrez
+    assert [h.paper.arxiv_id for h in alone] == ["2405.14831"] and alone[0].named
+    cited = search("Dunbar et al. on what large language models can do")  # he is last of ten authors
+    assert cited[0].paper.arxiv_id == "2405.18870" and cited[0].named
+    assert search("what large language models can do")[0].paper.arxiv_id != "2405.18870"
+    elsewhere = search("George Karypis hippocampus-inspired long-term memory")  # he wrote GNN-RAG, not HippoRAG
+    assert elsewhere[0].paper.arxiv_id == "2405.14831"
+    assert not any(h.named for h in search("theory of mind on the street"))  # Winnie Street needs her first name
 
 
 def test_ingest_succeeds_when_arxiv_is_unreachable(tmp_path):

@@ -8,6 +8,7 @@ import pytest
 from rag.lexical import normalise, tokenize
 from rag import retrieval
 from rag.papers import Paper
+from rag.authors import Names
 from rag.retrieval import HybridRetriever
 from rag.store import SearchFilter
 
@@ -172,3 +173,13 @@ def test_a_paper_holding_every_word_of_the_question_beats_one_word_said_twice(fr
     for question in ("which paper gives LLMs a long-term memory inspired by the hippocampus?",
                      "有沒有讓大型語言模型擁有像海馬體一樣長期記憶的論文？"):
         assert top(fresh_kb, question, k=1) == [first], question
+
+
+def test_author_names_match_folded_in_full_or_as_a_cited_surname():
+    names = Names([(0, ["Robin I. M. Dunbar"]), (1, ["GPT-5", "Ana Núñez"])])  # papers list GPT-5 as an author
+    assert names.named("papers by robin dunbar")[0] == names.named("Robin I. M. Dunbar")[0] == {0}
+    assert names.named("as Dunbar et al. found")[0] == names.named("a survey by Dunbar")[0] == {0}
+    assert names.named("the dunbar number")[0] == set()  # a surname alone, uncited
+    assert names.named("is GPT-5 better at it?")[0] == set()
+    rows, rest = names.named("what did Ana Nunez write?")
+    assert rows == {1} and "Nunez" not in rest and "write" in rest
