@@ -89,7 +89,7 @@ class Hit:
     dense_rank: int | None = None
     dense_similarity: float = 0.0  # cosine similarity of the question and the paper's English text
     lexical_share: float = 0.0  # share of the question's words (BM25-weighted) the paper matches
-    named: bool = False  # the question names it by its arXiv ID or link
+    named: bool = False  # the question names it (arXiv ID or link; or its author, when it asks for nothing else)
 
     @property
     def relevant(self) -> bool:
@@ -234,7 +234,7 @@ class HybridRetriever(BaseRetriever):
             if paper is not None:
                 hits.append(Hit(paper, round(float(score[row]), 6), lex_rank.get(row), dense_rank.get(row),
                                 float(main.dense_pool.get(row, 0.0)), round(float(lexical[row]), 4),
-                                row in named or row in by))
+                                row in named))  # by an author named beside a subject: relevant to it or not
         return hits
 
     def signals(self, query: str, index=None) -> Signals:
