@@ -191,6 +191,9 @@ async def test_nothing_relevant_says_so_instead_of_guessing(offline):
 async def test_a_question_naming_a_paper_cites_it_and_one_not_listed_says_how_to_add_it(offline):
     answer = await offline.ask("what's https://arxiv.org/abs/2405.12130 about?")
     assert [c.arxiv_id for c in answer.citations] == ["2405.12130"]
+    for more in ("which datasets and baselines does it use?", "它的缺點和實驗結果是什麼？"):  # follow-ups about it
+        follow_up = await offline.ask(more, history=[("what's https://arxiv.org/abs/2405.12130 about?", answer.text)])
+        assert [c.arxiv_id for c in follow_up.citations] == ["2405.12130"]
     answer = await offline.ask("what's arXiv:2405.99999 about?")
     assert answer.citations == [] and "2405.99999 is not in the paper list; /add 2405.99999 adds it" in answer.notice
     answer = await offline.ask("2405.99999 跟 HippoRAG 哪個比較好？")
