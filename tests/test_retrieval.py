@@ -86,7 +86,8 @@ def test_an_unrelated_question_finds_nothing_relevant(seeded_kb):
 
 @pytest.mark.parametrize("question", [
     "what's https://arxiv.org/abs/2405.14831v2 about?", "這篇 arXiv:2405.14831 在講什麼？", "这篇 2405.14831 讲了什么",
-    "<https://arxiv.org/pdf/2405.14831.pdf>", "summarize 2405.14831 for me please",
+    "<https://arxiv.org/pdf/2405.14831.pdf>", "summarize 2405.14831 for me please", "I'd like a summary of 2405.14831",
+    "I'd like to know what 2405.14831 is",
 ])
 def test_a_question_about_a_paper_named_by_id_or_link_gets_that_paper_alone(seeded_kb, question):
     hits = HybridRetriever(seeded_kb, k=5).search(question)
