@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 # New style (2007+): YYMM.NNNN or YYMM.NNNNN; old style: archive[.SUBJ]/YYMMNNN.
-_NEW = r"\d{4}\.\d{4,5}"
-_OLD = r"[a-z]+(?:-[a-z]+)*(?:\.[A-Z]{2})?/\d{7}"
-_ID = re.compile(rf"^(?P<id>{_NEW}|{_OLD})(?:v(?P<version>\d+))?$")
+_NEW = r"[0-9]{4}\.[0-9]{4,5}"
+_OLD = r"[a-z]+(?:-[a-z]+)*(?:\.[A-Z]{2})?/[0-9]{7}"
+_ID = re.compile(rf"^(?P<id>{_NEW}|{_OLD})(?:v(?P<version>[0-9]+))?$")
 _URL = re.compile(
     r"^(?:https?://)?(?:www\.|export\.)?arxiv\.org/(?:abs|pdf|html)/(?P<rest>.+?)(?:\.pdf)?/?(?:[?#].*)?$",
     re.IGNORECASE,
@@ -30,7 +31,7 @@ class InvalidArxivId(ValueError):
 
 def parse_arxiv_id(text: str) -> str:
     """Normalise any accepted form to the bare, unversioned ID (``2405.14831``)."""
-    candidate = text.strip()
+    candidate = unicodedata.normalize("NFKC", text).strip()  # full-width ２４０５．１４８３１ too
     if match := _URL.match(candidate):
         candidate = match["rest"]
     elif candidate[:6].lower() == "arxiv:":
@@ -46,9 +47,9 @@ def parse_arxiv_id(text: str) -> str:
 # 01-12, so "2023.1234" or a version number is not one).
 _LINK_END = r"[^\s<>()\[\]]*"
 _MENTION = re.compile(
-    rf"(?:https?://|www\.|(?<![\w.])arxiv\.org/){_LINK_END}?(?<![\w.])(?P<url>{_NEW}|{_OLD})(?:v\d+)?(?!\w){_LINK_END}"
-    rf"|arxiv:\s*(?P<tagged>{_NEW}|{_OLD})(?:v\d+)?"
-    r"|(?<![\w.])(?P<bare>\d{2}(?:0[1-9]|1[0-2])\.\d{4,5})(?:v\d+)?(?!\w|\.\d)",
+    rf"(?:https?://|www\.|(?<![\w.])arxiv\.org/){_LINK_END}?(?<![\w.])(?P<url>{_NEW}|{_OLD})(?:v[0-9]+)?(?!\w){_LINK_END}"
+    rf"|arxiv:\s*(?P<tagged>{_NEW}|{_OLD})(?:v[0-9]+)?"
+    r"|(?<![\w.])(?P<bare>[0-9]{2}(?:0[1-9]|1[0-2])\.[0-9]{4,5})(?:v[0-9]+)?(?!\w|\.[0-9])",
     re.IGNORECASE,
 )
 
@@ -56,6 +57,7 @@ _MENTION = re.compile(
 def split_mentions(text: str) -> tuple[list[str], str]:
     """The arXiv IDs a question names (bare, in order, once each) and the question
     without them: "what's https://arxiv.org/abs/2405.14831v2 about?" names 2405.14831."""
+    text = unicodedata.normalize("NFKC", text)
     ids = [m["url"] or m["tagged"] or m["bare"] for m in _MENTION.finditer(text)]
     return list(dict.fromkeys(ids)), _MENTION.sub(" ", text)
 

@@ -24,6 +24,7 @@ import re
 import shutil
 import sqlite3
 import tempfile
+import unicodedata
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -36,7 +37,7 @@ from rag.dictionary import translations
 
 log = logging.getLogger(__name__)
 
-TOKENIZER_VERSION = "6"  # bump when tokens change: stored tokens are then recomputed
+TOKENIZER_VERSION = "7"  # bump when tokens change: stored tokens are then recomputed
 FIELDS = ("body", "abstract", "title", "grams")
 K1, B = 1.2, 0.4  # b below the usual 0.75: tables mix long summaries with short ones (measured)
 COMMON = 0.25  # terms in more than this share of papers are skipped at query time (no signal, much time)
@@ -69,9 +70,11 @@ def _converters():
 
 
 def normalise(text: str) -> str:
-    """One script for Chinese: Taiwan wording first (so 数据, 數據 and 資料 become one
-    word; the corpus and many tables were converted this way), then Simplified
-    characters, which jieba's dictionary knows. Idempotent; other text unchanged."""
+    """Full-width letters and digits as ASCII (NFKC: a Chinese input method types ＬｏＲＡ
+    and ２４０５．１４８３１). One script for Chinese: Taiwan wording first (so 数据, 數據
+    and 資料 become one word; the corpus and many tables were converted this way), then
+    Simplified characters, which jieba's dictionary knows. Idempotent."""
+    text = unicodedata.normalize("NFKC", text)
     if not _CJK.search(text):
         return text
     to_taiwan, to_simplified = _converters()

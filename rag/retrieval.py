@@ -16,6 +16,7 @@ and the dictionary (everyday words, rag.dictionary). One result per paper.
 from __future__ import annotations
 
 import re
+import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -189,6 +190,10 @@ class HybridRetriever(BaseRetriever):
         index = self.kb.lexical
         if not index.ids or not query.strip():
             return []
+        # Full-width ＨｉｐｐｏＲＡＧ or ２４０５．１４８３１ (Chinese input methods) as ASCII, for
+        # the IDs, names and the dense model too (the lexical side normalises its own).
+        query = unicodedata.normalize("NFKC", query)
+        extra_queries = [unicodedata.normalize("NFKC", q) for q in extra_queries if q]
         allowed = self._allowed(index)
         named, by, query, alone = self._named(query, index, allowed)
         if alone is not None:

@@ -22,6 +22,7 @@ from rag.ids import InvalidArxivId, arxiv_url, parse_arxiv_id, split_mentions
         ("hep-th/9901001v2", "hep-th/9901001"),
         ("math.GT/0309136", "math.GT/0309136"),
         ("https://arxiv.org/abs/hep-th/9901001", "hep-th/9901001"),
+        ("２４０５．１４８３１", "2405.14831"),  # typed with a Chinese input method
     ],
 )
 def test_accepted_forms_normalise(text, expected):
@@ -31,7 +32,7 @@ def test_accepted_forms_normalise(text, expected):
 @pytest.mark.parametrize(
     "text",
     ["", "2405", "2405.123", "2405.1483100", "24051.14831", "hello", "https://example.com/abs/2405.14831",
-     "arXiv:", "2405.14831v", "hep-th/990100", "../../etc/passwd"],
+     "arXiv:", "2405.14831v", "hep-th/990100", "../../etc/passwd", "٢٤٠٥.١٤٨٣١"],
 )
 def test_malformed_ids_say_what_a_valid_one_looks_like(text):
     with pytest.raises(InvalidArxivId) as info:
@@ -49,6 +50,7 @@ def test_links_point_at_the_abstract_page():
      ["2405.12130", "2405.20139"]),
     ("arXiv:2405.09818 or arxiv: hep-th/9901001?", ["2405.09818", "hep-th/9901001"]),
     ("這篇 2405.14831 在講什麼？", ["2405.14831"]),
+    ("這篇 ａｒＸｉｖ：２４０５．１４８３１ 在講什麼？", ["2405.14831"]),
     ("http://export.arxiv.org/abs/2405.14831?context=cs", ["2405.14831"]),
     ("https://huggingface.co/papers/2405.14831", ["2405.14831"]),
     ("arxiv.org/abs/hep-th/9901001v2", ["hep-th/9901001"]),

@@ -34,6 +34,14 @@ def test_contractions_and_possessives_are_their_word_and_add_no_other():
     assert tokenize("they’re the model’s") == tokenize("they're the model's") == ["model"]  # a phone's apostrophe
 
 
+@pytest.mark.parametrize("question, paper", [
+    ("ＨｉｐｐｏＲＡＧ 是什麼？", "2405.14831"), ("ＧＮＮ－ＲＡＧ", "2405.20139"), ("２４０５．１２１３０ 在講什麼", "2405.12130"),
+])
+def test_full_width_letters_and_digits_from_a_chinese_input_method_find_the_paper(seeded_kb, question, paper):
+    assert top(seeded_kb, question, k=1) == [paper]
+    assert tokenize("ＬｏＲＡ 有什麼替代方案") == tokenize("LoRA 有什麼替代方案")
+
+
 def test_model_sizes_meet_however_they_are_written():
     assert tokenize("1.25 億參數")[:1] == tokenize("125M parameters")[:1] == ["125m"]
     assert "3b" in tokenize("30 億") and "3b" in tokenize("a 3B model") and "7b" in tokenize("LLaMA-2 7b")
