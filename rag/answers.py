@@ -254,8 +254,10 @@ class Answerer:
     # -- plans: retrieval and the offline text, CPU work in the pool -------------------
     def _plan_ask(self, question: str, history: list, phrasings: tuple[str, ...] = ()) -> _Plan:
         language = answer_language(question)
-        # A follow-up ("and the second one?") is retrieved together with the earlier question.
-        query = " ".join([*(q for q, _ in history[-2:]), question])
+        # A follow-up ("and the second one?") is retrieved together with the earlier question;
+        # one that names its own paper by ID or link is about that paper.
+        named = split_mentions(question)[0]
+        query = question if named else " ".join([*(q for q, _ in history[-2:]), question])
         hits, notices = self._search(query, self.top_k, language, phrasings)
         hits = [h for h in hits if h.relevant]
         # Sources far behind the best match only dilute the answer (and its citations); a
@@ -263,7 +265,7 @@ class Answerer:
         best = max((h.score for h in hits if not h.named), default=0.0)
         hits = [h for h in hits if h.named or h.score >= WEAK_SOURCE * best]
         papers = [h.paper for h in hits]
-        missing = [i for i in split_mentions(question)[0] if i not in self.kb.catalog]
+        missing = [i for i in named if i not in self.kb.catalog]
         if missing:
             notices = [*notices, _label(NOT_LISTED_LABEL, language, ids=", ".join(missing), first=missing[0])]
         return _Plan("ask", papers, language, lambda: self._extracts(papers, question, language),

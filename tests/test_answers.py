@@ -194,6 +194,9 @@ async def test_a_question_naming_a_paper_cites_it_and_one_not_listed_says_how_to
     for more in ("which datasets and baselines does it use?", "它的缺點和實驗結果是什麼？"):  # follow-ups about it
         follow_up = await offline.ask(more, history=[("what's https://arxiv.org/abs/2405.12130 about?", answer.text)])
         assert [c.arxiv_id for c in follow_up.citations] == ["2405.12130"]
+    elsewhere = await offline.ask("這篇 2405.14831 的缺點是什麼？", history=[  # names its own paper
+        ("what is https://arxiv.org/abs/2406.01234 about? anything like it here?", "")])
+    assert [c.arxiv_id for c in elsewhere.citations] == ["2405.14831"]
     answer = await offline.ask("what's arXiv:2405.99999 about?")
     assert answer.citations == [] and "2405.99999 is not in the paper list; /add 2405.99999 adds it" in answer.notice
     answer = await offline.ask("2405.99999 跟 HippoRAG 哪個比較好？")
