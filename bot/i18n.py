@@ -123,6 +123,10 @@ MESSAGES: dict[str, dict[str, str]] = {
             "清單中共 {total} 篇論文。",
     },
     "reload.skipped": {EN: "Skipped rows:", ZH: "略過的列："},
+    "reload.enriched": {EN: "arXiv: abstracts and authors for {n} paper(s); {unknown} not on arXiv.",
+                        ZH: "arXiv：{n} 篇論文取得摘要與作者；{unknown} 篇不在 arXiv 上。"},
+    "reload.arxiv_down": {EN: "arXiv could not be reached: abstracts and authors are looked up at the next reload.",
+                          ZH: "無法連線到 arXiv：摘要與作者將在下次重新匯入時查詢。"},
     "reload.missing": {EN: "Missing table files: {paths}", ZH: "找不到表格檔案：{paths}"},
     # /add
     "add.not_allowed": {EN: "Only members who may manage messages can add papers to the list.",

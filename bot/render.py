@@ -14,6 +14,7 @@ import discord
 
 from bot.i18n import papers_label, t
 from rag.answers import Answer
+from rag.enrich import EnrichReport
 from rag.knowledge import IngestReport
 from rag.papers import Paper, Table
 
@@ -299,9 +300,14 @@ def usage_embed(month: dict, today: dict, model: str | None, language: str) -> d
     return embed
 
 
-def ingest_report_text(table: Table, report: IngestReport, total: int, language: str) -> str:
+def ingest_report_text(table: Table, report: IngestReport, total: int, language: str,
+                       enriched: EnrichReport | None = None) -> str:
     text = t("reload.done", language, added=len(report.added), updated=len(report.updated),
              unchanged=len(report.unchanged), skipped=len(table.errors), total=total)
+    if enriched is not None and enriched.skipped:
+        text += "\n" + t("reload.arxiv_down", language)
+    elif enriched is not None and (enriched.enriched or enriched.unknown):
+        text += "\n" + t("reload.enriched", language, n=len(enriched.enriched), unknown=len(enriched.unknown))
     if table.errors:
         text += "\n" + t("reload.skipped", language) + "\n" + "\n".join(f"• {e}" for e in table.errors)
     return clip(text, CONTENT)

@@ -62,6 +62,7 @@ def cmd_ingest(args, config: Config) -> int:
     import openai
 
     from rag.add import open_adder
+    from rag.enrich import enrich_configured
     from rag.llm import explain_failure, make_llm
     from rag.papers import read_tables
     from rag.usage import open_ledger
@@ -82,7 +83,7 @@ def cmd_ingest(args, config: Config) -> int:
     except openai.OpenAIError as exc:  # the embeddings backend gave up
         raise ServiceError(f"embedding failed: {explain_failure(exc).replace('language model', 'embeddings server')}; "
                            "the papers stored so far are kept, run `paperbot ingest` again to resume") from None
-    enriched = _enrich(config, kb) if config.arxiv.enrich and not args.no_enrich else None
+    enriched = enrich_configured(config, kb) if config.arxiv.enrich and not args.no_enrich else None
     summary = {
         "added": len(report.added),
         "updated": len(report.updated),
@@ -109,15 +110,6 @@ def cmd_ingest(args, config: Config) -> int:
         if enriched and enriched.skipped:
             print(f"arXiv enrichment skipped for now (the ingest is complete): {enriched.skipped}")
     return NOT_FOUND if table.errors else OK
-
-
-def _enrich(config: Config, kb):
-    from rag.arxiv import ArxivClient
-    from rag.db import open_db
-    from rag.enrich import enrich
-
-    client = ArxivClient(config.arxiv.api_base, min_interval=config.arxiv.min_interval, timeout=config.arxiv.timeout)
-    return enrich(kb, client, open_db(config.state_dir))
 
 
 def cmd_add(args, config: Config) -> int:

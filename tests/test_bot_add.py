@@ -3,7 +3,9 @@ arXiv API, the real knowledge base."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import re
 from dataclasses import replace
 
 import pytest
@@ -24,7 +26,7 @@ def world(discord_server, fresh_kb, seed_papers, tmp_path):
     with ArxivServer() as arxiv:
         arxiv.add_entry(NEW, TITLE, ABSTRACT, authors=("Mei Lin", "Tomás Ruiz"))
         config = replace(bot_config(tmp_path, discord_server, ask_channels=("ask-papers",)),
-                         arxiv=ArxivSettings(api_base=arxiv.api_base, min_interval=0.01, timeout=5))
+                         arxiv=ArxivSettings(api_base=arxiv.api_base, min_interval=0.01, timeout=5, enrich=False))
         yield discord_server, config, fresh_kb, arxiv
 
 
@@ -89,3 +91,42 @@ async def test_a_pasted_link_to_a_paper_not_in_the_list_gets_an_add_button_that_
         assert done.content.startswith(f"<@{curator}> added 1 paper(s)") and done.embeds[0]["title"] == TITLE
     assert kb.get(NEW).authors == ("Mei Lin", "Tomás Ruiz")
     assert not server.limit_violations
+
+
+async def test_the_bot_looks_up_abstracts_and_authors_itself_so_members_can_ask_by_author(
+        discord_server, fresh_kb, seed_papers, tmp_path):
+    server = discord_server
+    fresh_kb.ingest(seed_papers)  # what `paperbot run` ingests on first use: the table alone
+    with ArxivServer() as arxiv:
+        config = replace(bot_config(tmp_path, server), arxiv=ArxivSettings(api_base=arxiv.api_base, min_interval=0.01,
+                                                                             timeout=5))
+        async with running_bot(config, fresh_kb):
+            for _ in range(200):  # in the background: the bot answers meanwhile
+                if all(p.authors for p in fresh_kb.papers()):
+                    break
+                await asyncio.sleep(0.1)
+            hippo = fresh_kb.catalog["2405.14831"]
+            assert hippo.abstract and hippo.authors[0] == "Bernal Jiménez Gutiérrez"
+            inter = server.send_interaction("ask", {"question": "any paper by Bernal Jimenez Gutierrez?"})
+            await inter.wait_settled(timeout=30)
+            links = re.findall(r"arxiv\.org/abs/([\d.]+)\)", str([m.embeds for m in inter.messages()]))
+            assert set(links) == {"2405.14831"}
+        assert len(arxiv.queries) == 1  # all 33 in one request, once
+
+
+
+async def test_with_arxiv_down_the_bot_answers_and_reload_says_what_waits(discord_server, fresh_kb, seed_papers,
+                                                                         tmp_path):
+    server = discord_server
+    fresh_kb.ingest(seed_papers)
+    with ArxivServer() as gone:
+        base = gone.api_base
+    config = replace(bot_config(tmp_path, server), arxiv=ArxivSettings(api_base=base, min_interval=0.01, timeout=2))
+    async with running_bot(config, fresh_kb):
+        paper = server.send_interaction("paper", {"id": "2405.14831"})
+        assert (await paper.wait_settled()).embeds[0]["title"].startswith("HippoRAG")
+        reload = server.send_interaction("reload", user="admin")
+        note = (await reload.wait_settled(timeout=60)).content
+        assert note.startswith("Re-read the tables: 0 added, 0 updated, 33 unchanged")
+        assert note.endswith("arXiv could not be reached: abstracts and authors are looked up at the next reload.")
+    assert not any(p.abstract for p in fresh_kb.papers())

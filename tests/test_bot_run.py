@@ -31,7 +31,8 @@ def discord_env(server: DiscordServer, token: str) -> dict:
 
 def write_config(tmp_path: Path, text: str = "") -> Path:
     path = tmp_path / "config.toml"
-    path.write_text(f'[data]\ntables = []\nstate_dir = "state"\n{text}', encoding="utf-8")
+    arxiv = "" if "[arxiv]" in text else "[arxiv]\nenrich = false\n"  # tests stay on 127.0.0.1
+    path.write_text(f'[data]\ntables = []\nstate_dir = "state"\n{arxiv}{text}', encoding="utf-8")
     return path
 
 

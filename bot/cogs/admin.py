@@ -1,9 +1,11 @@
 """Admin commands: /reload (re-read the paper tables into the knowledge base) and /usage
-(what the model cost, from the ledger)."""
+(what the model cost, from the ledger); and arXiv enrichment of the listed papers, once
+in the background at start-up (a first run ingests the table itself) and on /reload."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
@@ -13,11 +15,14 @@ from discord.ext import commands
 
 from bot import render
 from bot.i18n import language_for, t
+from rag.enrich import EnrichReport, enrich_configured
 from rag.papers import read_tables
 from rag.usage import day_start, month_start, open_ledger
 
 if TYPE_CHECKING:
     from bot.app import PaperBot
+
+log = logging.getLogger(__name__)
 
 
 class Admin(commands.Cog):
@@ -26,6 +31,35 @@ class Admin(commands.Cog):
         self._lock = asyncio.Lock()  # one ingest at a time
         # An ingest can take minutes: it gets a thread of its own, not one answers need.
         self._ingest = ThreadPoolExecutor(max_workers=1, thread_name_prefix="paperbot-ingest")
+        self._enriching: asyncio.Task | None = None
+
+    async def cog_load(self) -> None:
+        if self.bot.config.arxiv.enrich:  # answers do not wait for arXiv
+            self._enriching = asyncio.create_task(self._enrich_in_background())
+
+    async def cog_unload(self) -> None:
+        if self._enriching is not None:
+            self._enriching.cancel()
+
+    async def _enrich_in_background(self) -> None:
+        async with self._lock:
+            report = await asyncio.get_running_loop().run_in_executor(self._ingest, self._enrich)
+        if report is not None and report.enriched:
+            await self.bot.relist()
+
+    def _enrich(self) -> EnrichReport | None:
+        """Abstracts and authors from arXiv for the papers without them; None if it failed."""
+        try:
+            report = enrich_configured(self.bot.config, self.bot.kb)
+        except Exception:  # the bot keeps answering from what it has
+            log.exception("arXiv enrichment failed; the next /reload or `paperbot ingest` tries again")
+            return None
+        if report.skipped:
+            log.warning("arXiv enrichment skipped for now: %s", report.skipped)
+        elif report.enriched or report.unknown:
+            log.info("arXiv: abstracts and authors for %d paper(s); %d not on arXiv", len(report.enriched),
+                     len(report.unknown))
+        return report
 
     @app_commands.command(name="reload", description="Admin: re-read the paper tables into the knowledge base")
     @app_commands.default_permissions(manage_guild=True)
@@ -62,4 +96,5 @@ class Admin(commands.Cog):
         table = read_tables(self.bot.config.table_paths)
         report = kb.ingest(table.papers)
         kb.refresh()
-        return render.ingest_report_text(table, report, kb.store.count(), language)
+        enriched = self._enrich() if self.bot.config.arxiv.enrich else None
+        return render.ingest_report_text(table, report, kb.store.count(), language, enriched)
