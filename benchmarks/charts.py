@@ -31,7 +31,7 @@ def digest_inputs(n: int = 200):
     """A digest of n new papers (synthetic, ~30 topics, some long or with an emoji) and the
     12-week history of a list that also has 4n older papers."""
     from benchmarks.synthetic import synthetic_papers
-    from rag import charts
+    from rag.pictures import charts
 
     papers = synthetic_papers(n)
     topics = [((LONG_TOPICS[i % len(LONG_TOPICS)],) if i % 5 == 0 else ()) + p.topics for i, p in enumerate(papers)]
@@ -50,7 +50,7 @@ def topics_inputs(n: int = 200):
 
 def compare_inputs():
     from benchmarks.synthetic import synthetic_papers
-    from rag import charts
+    from rag.pictures import charts
 
     columns = []
     for n, paper in enumerate(synthetic_papers(4, seed=11), 1):
@@ -65,7 +65,7 @@ def compare_inputs():
 def cold() -> dict:
     """Run in a fresh process: import, then the first digest."""
     start = time.perf_counter()
-    from rag import charts
+    from rag.pictures import charts
 
     imported = time.perf_counter()
     counts, weekly, papers, _ = digest_inputs()
@@ -88,7 +88,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def warm(repeat: int) -> list[dict]:
-    from rag import charts
+    from rag.pictures import charts
 
     counts, weekly, papers, all_topics = digest_inputs()
     topics = topics_inputs()
@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> None:
         colds.append(json.loads(out.stdout.strip().splitlines()[-1]))
     print(f"Cold start, digest of {colds[0]['papers']} papers (median of {len(colds)} fresh processes):\n")
     print("| step | ms |\n|---|---:|")
-    for key, label in [("import_module_ms", "import rag.charts"), ("import_matplotlib_ms", "import matplotlib.figure"),
+    for key, label in [("import_module_ms", "import rag.pictures.charts"), ("import_matplotlib_ms", "import matplotlib.figure"),
                        ("fonts_ms", "open the fonts, read their charmaps"),
                        ("first_draw_ms", "first digest draw (registers the fonts)"),
                        ("first_digest_ms", "**first digest, all in**")]:

@@ -149,7 +149,7 @@ class Seen:
 @cache
 def _fold(char: str) -> str:
     """One script for matching, character by character (positions must not move)."""
-    from rag.script import to_traditional
+    from rag.text.script import to_traditional
 
     folded = to_traditional(char)
     return folded if len(folded) == 1 else char
@@ -347,7 +347,7 @@ def _p95(values: list[float]) -> float:
 
 # -- direct mode ---------------------------------------------------------------------
 def seed_papers(abstracts: bool = False) -> dict:
-    from rag.papers import parse_table
+    from rag.papers.table import parse_table
 
     papers = {p.arxiv_id: p for p in parse_table(SEED.read_text(encoding="utf-8"), str(SEED)).papers}
     if abstracts:
@@ -361,10 +361,10 @@ def _language(case: Case) -> str:
 
 
 def run_direct(cases: list[Case], abstracts: bool = False, embed=None) -> Report:
-    from rag.citations import check_citations
+    from rag.claims.citations import check_citations
 
     try:
-        from rag.claims import attribute
+        from rag.claims.attribution import attribute
     except ImportError:  # before rag.claims exists: today's pipeline only
         attribute = None
     catalog = seed_papers(abstracts)
@@ -406,10 +406,10 @@ class Pipeline:
         sys.path.insert(0, str(ROOT / "tests"))  # the tests' loopback OpenAI-compatible server
         from peers.llm_server import LLMServer
 
-        from rag.answers import Answerer
+        from rag.answers.operations import Answerer
         from rag.config import Config, DataSettings, LLMSettings
-        from rag.knowledge import KnowledgeBase
-        from rag.llm import make_llm
+        from rag.store.knowledge import KnowledgeBase
+        from rag.models.chat import make_llm
 
         self._tmp = tempfile.TemporaryDirectory(prefix="paperbot-citations-")
         self.server = LLMServer().__enter__()
@@ -463,17 +463,17 @@ def run_end_to_end(cases: list[Case], wired: bool = False) -> Report:
     check_citations (by wrapping the check it calls), before that change is made."""
     report = Report()
     if wired:
-        import rag.answers
-        from rag.citations import check_citations
-        from rag.claims import attribute
+        import rag.answers.operations
+        from rag.claims.citations import check_citations
+        from rag.claims.attribution import attribute
 
         def attributed(text, sources, known, renumber=True):
             return check_citations(attribute(text, sources, "en").text, sources, known, renumber)
 
-        rag.answers.check_citations = attributed
+        rag.answers.operations.check_citations = attributed
 
     async def run_all(pipeline: Pipeline) -> None:
-        from rag.answers import AnswerError
+        from rag.answers.operations import AnswerError
 
         for case in cases:
             start = time.perf_counter()
@@ -516,7 +516,7 @@ def build(refresh: bool = False) -> list[dict]:
     `refresh` asks it again for everything."""
     import yaml
 
-    from rag.script import to_simplified
+    from rag.text.script import to_simplified
 
     scenarios = yaml.safe_load(SCENARIOS.read_text(encoding="utf-8"))
     recorded: dict[str, list[str]] = {}
@@ -740,7 +740,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--wired", action="store_true",
                         help="end to end, as if rag.answers ran attribute() before check_citations")
     parser.add_argument("--without", default="",
-                        help="direct mode: leave out these of rag.claims.CHECKS (comma-separated), to see what each buys")
+                        help="direct mode: leave out these of rag.claims.attribution.CHECKS (comma-separated), to see what each buys")
     parser.add_argument("--json", type=Path, help="write the results (and every failure) here")
     parser.add_argument("--failures", action="store_true", help="print the claims scored wrong")
     args = parser.parse_args(argv)
@@ -752,18 +752,18 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     cases = [c for c in read_cases() if (not args.split or c.split == args.split) and (not args.op or c.op == args.op)]
     if args.without:
-        import rag.claims
+        import rag.claims.attribution
 
-        unknown = set(args.without.split(",")) - rag.claims.CHECKS
+        unknown = set(args.without.split(",")) - rag.claims.attribution.CHECKS
         if unknown:
-            parser.error(f"--without: no such check {sorted(unknown)}; the checks are {sorted(rag.claims.CHECKS)}")
-        rag.claims.CHECKS = rag.claims.CHECKS - set(args.without.split(","))
+            parser.error(f"--without: no such check {sorted(unknown)}; the checks are {sorted(rag.claims.attribution.CHECKS)}")
+        rag.claims.attribution.CHECKS = rag.claims.attribution.CHECKS - set(args.without.split(","))
     if args.direct:
         embed = None
         if args.embed:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             from rag.config import EmbeddingSettings
-            from rag.embeddings import load_embed_model
+            from rag.models.embeddings import load_embed_model
 
             model = load_embed_model(EmbeddingSettings())
             embed = model.get_text_embedding_batch

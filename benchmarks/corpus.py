@@ -24,7 +24,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from rag.papers import Paper
+from rag.papers.table import Paper
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS_FILE = "arxiv-2025-26.jsonl.gz"
@@ -91,8 +91,8 @@ def ingest(state: Path, size: int, include: Iterable[Path] = (), abstracts: bool
     import time
 
     from rag.config import load_config
-    from rag.knowledge import KnowledgeBase
-    from rag.papers import read_tables
+    from rag.store.knowledge import KnowledgeBase
+    from rag.papers.table import read_tables
 
     state.mkdir(parents=True, exist_ok=True)
     config = load_config(write_config(state))

@@ -46,7 +46,7 @@ def real_queries(n: int = 64, seed: int = 5) -> list[str]:
     """A seeded sample of the evaluation questions (every language and set)."""
     import random
 
-    from rag.evaluation import read_questions
+    from rag.search.evaluation import read_questions
 
     questions = [q.q for name in QUESTION_SETS if (EVAL / name).is_file() for q in read_questions(EVAL / name)]
     return random.Random(seed).sample(questions, min(n, len(questions)))
@@ -57,7 +57,7 @@ def bench_papers(n: int, source: str, abstracts: bool = False):
     the papers the evaluation sets ask about), or n synthetic ones."""
     if source == "corpus":
         from benchmarks.corpus import gold_ids, read_corpus, sample, to_paper
-        from rag.papers import read_tables
+        from rag.papers.table import read_tables
 
         seed = read_tables([ROOT / "data" / "papers.md"]).papers
         wanted = gold_ids([EVAL / name for name in QUESTION_SETS[2:] if (EVAL / name).is_file()])
@@ -113,10 +113,10 @@ class RandomPaperVectors:
 def one_size(n: int, embed_limit: int, workdir: Path, source: str, abstracts: bool) -> dict:
     """Everything for one corpus size, in this process."""
     from rag.config import EmbeddingSettings
-    from rag.embeddings import load_embed_model
-    from rag.knowledge import KnowledgeBase, embed_text
-    from rag.lexical import corrections, query_tokens, tokenize
-    from rag.retrieval import HybridRetriever
+    from rag.models.embeddings import load_embed_model
+    from rag.store.knowledge import KnowledgeBase, embed_text
+    from rag.store.lexical import corrections, query_tokens, tokenize
+    from rag.search.retrieval import HybridRetriever
 
     result: dict = {"papers": n}
     papers, result["text"] = bench_papers(n, source, abstracts)
@@ -191,9 +191,9 @@ def answer_time(kb, queries: list[str]) -> float:
     sys.path.insert(0, str(ROOT / "tests"))  # the tests' loopback OpenAI-compatible server
     from peers.llm_server import LLMServer, reply
 
-    from rag.answers import Answerer
+    from rag.answers.operations import Answerer
     from rag.config import LLMSettings
-    from rag.llm import make_llm
+    from rag.models.chat import make_llm
 
     render = _renderer()
     with LLMServer() as server:
@@ -237,7 +237,7 @@ def cold_start(workdir: Path, queries: list[str]) -> tuple[float, float]:
     every benchmark query (what a running bot holds)."""
     script = (
         "import time; t=time.perf_counter()\n"
-        "from rag.knowledge import KnowledgeBase\nfrom rag.answers import Answerer\n"
+        "from rag.store.knowledge import KnowledgeBase\nfrom rag.answers import Answerer\n"
         "from benchmarks.run import make_config, done\nfrom pathlib import Path\n"
         f"kb = KnowledgeBase(make_config(Path({str(workdir)!r})))\n"
         f"engine = Answerer(kb)\ndone(engine.ask({queries[0]!r}))\n"

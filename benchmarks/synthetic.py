@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from rag.papers import Paper
+from rag.papers.table import Paper
 
 TOPICS = ["多模態模型", "對齊", "偏好優化", "RLHF", "PEFT 方法", "微調", "基於圖的 RAG", "RAG 優化", "LLM 代理",
           "小型語言模型", "狀態空間模型", "評估", "基準測試", "擴散", "模型編輯", "工具包", "事實性", "心智理論",

@@ -22,14 +22,14 @@ from bot.i18n import CommandTranslator, language_for, t
 from bot.render import NO_MENTIONS
 from bot.replies import send_private
 from bot.state import Inflight
-from rag.answers import Answerer
+from rag.answers.operations import Answerer
 from rag.config import Config
-from rag.db import open_db
-from rag.knowledge import KnowledgeBase
+from rag.records import open_db
+from rag.store.knowledge import KnowledgeBase
 from rag.outages import STORE, tracker
-from rag.papers import Paper
-from rag.store import StoreUnavailable
-from rag.usage import Caller
+from rag.papers.table import Paper
+from rag.store.chroma import StoreUnavailable
+from rag.models.usage import Caller
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from discord.app_commands import Choice
 
 from bot.i18n import papers_label
 from bot.render import clip
-from rag.papers import Paper
+from rag.papers.table import Paper
 
 LIMIT = 25
 NAME = 100

@@ -10,10 +10,10 @@ from discord import app_commands
 from bot.cooldown import OnCooldown
 from bot.i18n import t
 from bot.render import literal
-from rag.answers import AnswerError
-from rag.ids import VALID_FORMS, InvalidArxivId
+from rag.answers.operations import AnswerError
+from rag.papers.ids import VALID_FORMS, InvalidArxivId
 from rag.outages import STORE, tracker
-from rag.store import StoreUnavailable
+from rag.store.chroma import StoreUnavailable
 
 log = logging.getLogger(__name__)
 

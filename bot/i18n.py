@@ -11,7 +11,7 @@ import discord
 from discord import app_commands
 from discord.app_commands import TranslationContextLocation as Where
 
-from rag.language import EN, ZH, ZH_CN, base_language, localise
+from rag.text.language import EN, ZH, ZH_CN, base_language, localise
 
 
 def language_for(locale: discord.Locale | None) -> str:

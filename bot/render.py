@@ -13,10 +13,10 @@ import re
 import discord
 
 from bot.i18n import papers_label, t
-from rag.answers import Answer
-from rag.enrich import EnrichReport
-from rag.knowledge import IngestReport
-from rag.papers import Paper, Table
+from rag.answers.operations import Answer
+from rag.store.enrich import EnrichReport
+from rag.store.knowledge import IngestReport
+from rag.papers.table import Paper, Table
 
 CONTENT = 2000
 TITLE = 256
@@ -253,7 +253,7 @@ def topics_pages(topics: list[tuple[str, int]], language: str) -> list[Page]:
 
 def added(results: list, user_id: int, language: str) -> tuple[str, list[discord.Embed]]:
     """What /add did: a line per paper that was not added, a card per paper in the list."""
-    from rag.add import ADDED, FAILED, LISTED, UNKNOWN, WITHDRAWN
+    from rag.store.add import ADDED, FAILED, LISTED, UNKNOWN, WITHDRAWN
 
     new = [r for r in results if r.status == ADDED]
     lines = [t("add.added", language, user=f"<@{user_id}>", n=len(new))] if new else []

@@ -18,7 +18,7 @@ import discord
 from bot import render
 from bot.render import NO_MENTIONS, Page
 from bot.pictures import Picture, show
-from rag.answers import Answer, Draft
+from rag.answers.operations import Answer, Draft
 
 log = logging.getLogger(__name__)
 

@@ -20,9 +20,9 @@ import discord.http
 import yarl
 
 from bot.app import PaperBot
-from rag.answers import Answerer
+from rag.answers.operations import Answerer
 from rag.config import Config, DiscordSettings
-from rag.knowledge import KnowledgeBase
+from rag.store.knowledge import KnowledgeBase
 from rag.logs import mask
 
 BAD_INPUT, UNAVAILABLE = 2, 3

@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.db import Database
+from rag.records import Database
 
 log = logging.getLogger(__name__)
 

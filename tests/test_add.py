@@ -19,14 +19,14 @@ import pytest
 from conftest import SEED, llm_config, make_config
 from peers.arxiv_server import ArxivServer
 from peers.llm_server import reply
-from rag.arxiv import ArxivClient
-from rag.db import open_db
-from rag.enrich import enrich
-from rag.add import ADDED, FAILED, LISTED, UNKNOWN, WITHDRAWN, AddError, open_adder
-from rag.answers import Answerer
+from rag.papers.arxiv import ArxivClient
+from rag.records import open_db
+from rag.store.enrich import enrich
+from rag.store.add import ADDED, FAILED, LISTED, UNKNOWN, WITHDRAWN, AddError, open_adder
+from rag.answers.operations import Answerer
 from rag.config import ArxivSettings
-from rag.papers import parse_table
-from rag.retrieval import HybridRetriever
+from rag.papers.table import parse_table
+from rag.search.retrieval import HybridRetriever
 
 NEW = "2406.01234"
 TITLE = "LongGraphRAG: Knowledge-Graph Retrieval for Book-Length Question Answering"
@@ -78,7 +78,7 @@ async def test_without_a_model_the_row_is_a_draft_with_the_abstract_and_the_near
 
 async def test_with_a_model_the_row_gets_a_traditional_chinese_summary_and_listed_topics(
         kb, arxiv, llm_server, tmp_path):
-    from rag.answers import open_answerer
+    from rag.answers.operations import open_answerer
 
     config = configured(tmp_path, arxiv, llm=llm_config(tmp_path, llm_server).llm)
     llm = open_answerer(config, kb).llm
@@ -97,7 +97,7 @@ async def test_with_a_model_the_row_gets_a_traditional_chinese_summary_and_liste
 
 
 async def test_an_unusable_model_summary_leaves_the_draft(kb, arxiv, llm_server, tmp_path):
-    from rag.answers import open_answerer
+    from rag.answers.operations import open_answerer
 
     config = configured(tmp_path, arxiv, llm=llm_config(tmp_path, llm_server).llm)
     llm_server.script(reply("Sure! Here is a summary: it is a great paper about graphs."))

@@ -8,8 +8,8 @@ import pytest
 
 from conftest import llm_config, make_config
 from peers.llm_server import delay, malformed, reply, status, stream_error
-from rag.answers import AnswerError, Answerer
-from rag.llm import make_llm
+from rag.answers.operations import AnswerError, Answerer
+from rag.models.chat import make_llm
 
 FAST_429 = {"retry-after-ms": "10"}
 PEFT_PAPERS = {"2405.17258", "2405.12130", "2405.11157", "2405.09673", "2405.00732"}  # topic "PEFT 方法"
@@ -286,7 +286,7 @@ async def test_json_shape(offline):
 async def test_a_model_rewrites_a_vague_question_into_search_phrasings_once(seeded_kb, llm_server, tmp_path):
     from dataclasses import replace as with_
 
-    from rag.answers import open_answerer
+    from rag.answers.operations import open_answerer
     from rag.config import RetrievalSettings
 
     config = with_(llm_config(tmp_path, llm_server), retrieval=RetrievalSettings(rewrite=True))
@@ -308,7 +308,7 @@ async def test_a_model_rewrites_a_vague_question_into_search_phrasings_once(seed
 async def test_what_a_weak_model_writes_instead_of_search_phrasings_is_not_searched(seeded_kb, llm_server, tmp_path):
     from dataclasses import replace as with_
 
-    from rag.answers import open_answerer
+    from rag.answers.operations import open_answerer
     from rag.config import RetrievalSettings
 
     config = with_(llm_config(tmp_path, llm_server), retrieval=RetrievalSettings(rewrite=True))

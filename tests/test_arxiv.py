@@ -14,8 +14,8 @@ import pytest
 
 from conftest import SEED
 from peers.arxiv_server import ArxivServer, answer, delay, garbled, status, truncated
-from rag.arxiv import ArxivBadRequest, ArxivClient, ArxivError, ArxivUnavailable, parse_feed
-from rag.papers import parse_table
+from rag.papers.arxiv import ArxivBadRequest, ArxivClient, ArxivError, ArxivUnavailable, parse_feed
+from rag.papers.table import parse_table
 
 SPACING = 0.8  # min_interval for the spacing tests
 JITTER = 0.3  # how much earlier a request may arrive: a loaded machine delays some more than others

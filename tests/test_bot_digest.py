@@ -48,7 +48,7 @@ def linked_ids(messages) -> set[str]:
 
 def saved_state(config) -> dict:
     """What the bot keeps on disk, read from a fresh connection to its store."""
-    from rag.db import Database
+    from rag.records import Database
 
     rows = Database(config.state_dir / "paperbot.sqlite").query("SELECT * FROM digests")
     return {str(r["guild_id"]): dict(r) for r in rows}

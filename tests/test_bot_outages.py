@@ -12,7 +12,7 @@ from conftest import ChromaServer, bot_config, make_config, running_bot, server_
 
 async def test_the_paper_store_going_down_and_coming_back(discord_server, embed_model, seed_papers, tmp_path,
                                                           caplog):
-    from rag.knowledge import KnowledgeBase
+    from rag.store.knowledge import KnowledgeBase
 
     server = discord_server
     chroma = ChromaServer(tmp_path / "chroma").start()

@@ -17,7 +17,7 @@ import pytest
 from cli.main import main as paperbot
 from conftest import SEED, bot_config, running_bot
 from rag.config import DigestSettings
-from rag.db import Database
+from rag.records import Database
 
 UTC = dt.timezone.utc
 VOTE = re.compile(r"pb:vote:(\d+):(up|down)")
@@ -325,8 +325,8 @@ def test_feedback_export_feeds_paperbot_eval(seeded_kb, tmp_path, capsys):
     """Voted questions become eval lines: 👍 with the cited papers as gold, 👎 for review."""
     import asyncio
 
-    from rag.answers import Answerer
-    from rag.evaluation import evaluate, read_questions
+    from rag.answers.operations import Answerer
+    from rag.search.evaluation import evaluate, read_questions
     from rag.people import DOWN, UP, People
 
     people = People(Database(tmp_path / "state" / "paperbot.sqlite"))

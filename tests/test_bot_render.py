@@ -8,8 +8,8 @@ import re
 import pytest
 
 from bot.render import answer_pages, split_text
-from rag.answers import Answer
-from rag.citations import Citation
+from rag.answers.operations import Answer
+from rag.claims.citations import Citation
 
 
 @pytest.mark.parametrize("limit", [100, 1024, 4096])

@@ -119,7 +119,7 @@ def test_a_digest_is_posted_exactly_once_when_the_bot_is_killed_mid_post(tmp_pat
 
     from bot.schedule import WEEKDAYS, latest_slot
     from bot.state import DigestState, GuildDigest
-    from rag.db import Database
+    from rag.records import Database
 
     config = write_config(tmp_path, f'[embedding]\nbackend = "openai"\nmodel = "test-embed"\n'
                                     f'api_base = "{llm_server.base_url}"\n')

@@ -8,7 +8,7 @@ import json
 
 from bot.schedule import due_slot, latest_slot, next_slot
 from bot.state import DigestState, GuildDigest, PendingPost
-from rag.db import Database
+from rag.records import Database
 
 UTC = dt.timezone.utc
 

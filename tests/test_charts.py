@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from rag import charts
-from rag.papers import read_tables
+from rag.pictures import charts
+from rag.papers.table import read_tables
 
 ROOT = Path(__file__).resolve().parent.parent
 UTC = dt.timezone.utc
@@ -102,7 +102,7 @@ def test_digest_is_an_opaque_png_of_the_stated_size(seed):
 def test_same_input_gives_the_same_bytes_in_separate_processes():
     script = (
         "import datetime as dt, hashlib, sys; sys.path.insert(0, '.');"
-        "from rag import charts; from tests.test_charts import DIGEST_TOPICS, WEEKLY, compare_columns;"
+        "from rag.pictures import charts; from tests.test_charts import DIGEST_TOPICS, WEEKLY, compare_columns;"
         "c = [charts.digest_chart(DIGEST_TOPICS, WEEKLY, 'en', title='Digest'),"
         " charts.topics_chart([(f'主題 {i}', 40 - i) for i in range(40)], 'zh'),"
         " charts.compare_table(compare_columns(3), 'zh')];"
@@ -316,7 +316,7 @@ def test_bad_input_gets_a_clear_error():
 
 
 def test_importing_the_module_does_not_import_matplotlib():
-    script = ("import sys; import rag.charts; "
+    script = ("import sys; import rag.pictures.charts; "
               "print(sorted({m.split('.')[0] for m in sys.modules} & {'matplotlib', 'fontTools', 'numpy', 'PIL'}))")
     out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -3,7 +3,7 @@ as the user sees the links."""
 
 import pytest
 
-from rag.citations import check_citations, cited_numbers
+from rag.claims.citations import check_citations, cited_numbers
 
 
 @pytest.fixture(scope="module")

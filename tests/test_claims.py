@@ -5,9 +5,9 @@ import inspect
 
 import pytest
 
-from rag.citations import check_citations
-from rag.claims import ADDED, FRAMING, KEPT, REATTRIBUTED, REMOVED, attribute
-from rag.script import to_simplified
+from rag.claims.citations import check_citations
+from rag.claims.attribution import ADDED, FRAMING, KEPT, REATTRIBUTED, REMOVED, attribute
+from rag.text.script import to_simplified
 
 HIPPO, GNN_RAG, G_RAG, SPPO, SELM = "2405.14831", "2405.20139", "2405.18414", "2405.00675", "2405.19332"
 
@@ -253,7 +253,7 @@ def test_claims_are_ready_for_json(papers):
 # -- the offline answers -------------------------------------------------------------------------
 @pytest.mark.parametrize("operation", ["ask_en", "ask_zh", "summarize", "compare", "recommend"])
 async def test_offline_answers_pass_untouched(seeded_kb, operation):
-    from rag.answers import Answerer
+    from rag.answers.operations import Answerer
 
     engine = Answerer(seeded_kb)
     call = {

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from conftest import SEED, make_config
-from rag.evaluation import evaluate, read_questions
-from rag.retrieval import HybridRetriever
+from rag.search.evaluation import evaluate, read_questions
+from rag.search.retrieval import HybridRetriever
 
 EVAL = Path(__file__).parent / "eval"
 QUESTIONS = EVAL / "questions.jsonl"
@@ -47,8 +47,8 @@ def test_seed_retrieval_meets_the_targets_and_beats_both_baselines(seeded_kb):
 @pytest.fixture(scope="module")
 def sample_kb(tmp_path_factory, embed_model, seed_papers):
     """The seed table and 150 real corpus rows, as a group's tables would give them."""
-    from rag.knowledge import KnowledgeBase
-    from rag.papers import parse_table
+    from rag.store.knowledge import KnowledgeBase
+    from rag.papers.table import parse_table
 
     config = make_config(tmp_path_factory.mktemp("sample"))
     kb = KnowledgeBase(config, embed_model=embed_model)

@@ -2,8 +2,8 @@
 
 import time
 
-from rag import glossary
-from rag.glossary import expand, lookup
+from rag.text import glossary
+from rag.text.glossary import expand, lookup
 
 
 def test_english_term_expands_to_chinese():

@@ -2,7 +2,7 @@
 
 import pytest
 
-from rag.ids import InvalidArxivId, arxiv_url, parse_arxiv_id, split_mentions
+from rag.papers.ids import InvalidArxivId, arxiv_url, parse_arxiv_id, split_mentions
 
 
 @pytest.mark.parametrize(

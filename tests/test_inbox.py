@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from conftest import SEED
-from rag.inbox import (DEFAULT_HEADER, DRAFT_MARKER, Inbox, InboxBusy, InboxError, InboxNotATable,
+from rag.papers.inbox import (DEFAULT_HEADER, DRAFT_MARKER, Inbox, InboxBusy, InboxError, InboxNotATable,
                        InboxReadOnly, format_row)
-from rag.papers import Paper, parse_row, parse_table
+from rag.papers.table import Paper, parse_row, parse_table
 
 
 def paper(arxiv_id: str = "2406.01234", **fields) -> Paper:

@@ -6,10 +6,10 @@ from dataclasses import replace
 import pytest
 
 from conftest import make_config, server_store
-from rag.knowledge import KnowledgeBase
-from rag.papers import parse_table
-from rag.retrieval import HybridRetriever
-from rag.store import SearchFilter, StoreUnavailable
+from rag.store.knowledge import KnowledgeBase
+from rag.papers.table import parse_table
+from rag.search.retrieval import HybridRetriever
+from rag.store.chroma import SearchFilter, StoreUnavailable
 
 
 def test_ingest_stores_every_paper_with_its_metadata(seeded_kb):
@@ -103,7 +103,7 @@ def test_a_chroma_server_that_is_down_is_a_clear_error(tmp_path, embed_model):
 
 def test_changing_the_embedding_model_uses_a_new_collection(tmp_path):
     from rag.config import EmbeddingSettings
-    from rag.store import PaperStore
+    from rag.store.chroma import PaperStore
 
     a = PaperStore(make_config(tmp_path))
     b = PaperStore(make_config(tmp_path, embedding=EmbeddingSettings(model="sentence-transformers/other")))
@@ -114,7 +114,7 @@ def test_changing_the_embedding_model_uses_a_new_collection(tmp_path):
 def test_an_llm_glosses_each_summary_once_and_english_questions_find_it(fresh_kb, seed_papers, llm_server):
     from conftest import llm_config
     from peers.llm_server import reply
-    from rag.llm import make_llm
+    from rag.models.chat import make_llm
 
     llm_server.default = lambda body: reply(
         "Wombat-inspired curriculum for pruning pretraining data." if "2405.20541" in str(body) or "困惑度" in str(body)
@@ -137,8 +137,8 @@ def test_a_gloss_that_is_not_a_translation_of_its_summary_is_not_kept(fresh_kb, 
     as the paper's own words, so such a reply would make an invented claim look cited."""
     from conftest import llm_config
     from peers.llm_server import reply
-    from rag.claims import attribute
-    from rag.llm import make_llm
+    from rag.claims.attribution import attribute
+    from rag.models.chat import make_llm
 
     papers = [p for p in seed_papers if p.arxiv_id in ("2405.14831", "2405.20541", "2405.19332", "2405.18870")]
     faithful = ("HippoRAG is a retrieval framework inspired by the hippocampal indexing theory of human long-term "
@@ -172,7 +172,7 @@ def test_an_embedded_store_is_never_opened_by_two_processes(tmp_path):
         [sys.executable, "-c", textwrap.dedent(f"""
             import sys, time
             from rag.config import load_config
-            from rag.store import PaperStore
+            from rag.store.chroma import PaperStore
             store = PaperStore(load_config({str(config)!r}))
             print("holding", flush=True)
             sys.stdin.read()
@@ -202,7 +202,7 @@ def test_openai_compatible_embeddings_resume_after_a_crash_mid_ingest(tmp_path, 
     writer thread while later papers were embedded), and the next ingest embeds only
     what is missing."""
     from peers.llm_server import status
-    from rag import knowledge
+    from rag.store import knowledge
     from rag.config import EmbeddingSettings
 
     monkeypatch.setattr(knowledge, "WRITE_BATCH", write_batch)

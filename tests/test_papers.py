@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from rag.papers import parse_table
+from rag.papers.table import parse_table
 
 
 def test_seed_has_33_papers_newest_first(seed_papers):

@@ -5,12 +5,12 @@ import datetime as dt
 
 import pytest
 
-from rag.lexical import normalise, tokenize
-from rag import retrieval
-from rag.papers import Paper
-from rag.authors import Names
-from rag.retrieval import HybridRetriever
-from rag.store import SearchFilter
+from rag.store.lexical import normalise, tokenize
+from rag.search import retrieval
+from rag.papers.table import Paper
+from rag.search.authors import Names
+from rag.search.retrieval import HybridRetriever
+from rag.store.chroma import SearchFilter
 
 
 def top(kb, query, k=3, **kw):

@@ -16,10 +16,10 @@ import pytest
 
 from conftest import bot_config, llm_config, running_bot
 from peers.llm_server import LLMServer, reply, status
-from rag.answers import Answerer, open_answerer
+from rag.answers.operations import Answerer, open_answerer
 from rag.config import BudgetSettings, CacheSettings, Limits, Price
-from rag.db import Database
-from rag.usage import Caller, Ledger
+from rag.records import Database
+from rag.models.usage import Caller, Ledger
 
 HIPPO = "2405.14831"
 PRICES = {"test-model": Price(input=0.5, output=1.5)}  # USD per million tokens

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from rag.wordlists import Table
+from rag.text.wordlists import Table
 
 
 def table(tmp_path, text: str) -> Table:
@@ -25,10 +25,10 @@ def test_english_cues_are_whole_words_and_chinese_ones_match_anywhere(tmp_path):
 
 
 def test_shared_tables_load_and_every_section_is_read():
-    import rag.claims
-    import rag.contradictions
+    import rag.claims.attribution
+    import rag.claims.contradictions
 
-    assert "negation" in rag.contradictions.CHECKS and "members" in rag.claims.CHECKS
+    assert "negation" in rag.claims.contradictions.CHECKS and "members" in rag.claims.attribution.CHECKS
 
 
 VALID = "[up]\nmore\n[opposites]\nearly = late\n[dimensions]\nspeed = fast\n[stop]\nthe\n"

@@ -18,8 +18,8 @@ from discord.ext import commands
 from bot import render
 from bot.i18n import language_for, t
 from bot.render import NO_MENTIONS
-from rag.add import MAX_IDS, AddError, open_adder, parse_ids
-from rag.ids import split_mentions
+from rag.store.add import MAX_IDS, AddError, open_adder, parse_ids
+from rag.papers.ids import split_mentions
 
 if TYPE_CHECKING:
     from bot.app import PaperBot
@@ -101,7 +101,7 @@ class Adding(commands.Cog):
     @staticmethod
     def _bad_input(error: AddError, language: str) -> str:
         if error.code == "bad_id":
-            from rag.ids import VALID_FORMS
+            from rag.papers.ids import VALID_FORMS
 
             return t("error.bad_id", language, text=render.literal(error.params["text"]), forms=VALID_FORMS)
         if error.code == "too_many":

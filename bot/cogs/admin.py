@@ -15,9 +15,9 @@ from discord.ext import commands
 
 from bot import render
 from bot.i18n import language_for, t
-from rag.enrich import EnrichReport, enrich_configured
-from rag.papers import read_tables
-from rag.usage import day_start, month_start, open_ledger
+from rag.store.enrich import EnrichReport, enrich_configured
+from rag.papers.table import read_tables
+from rag.models.usage import day_start, month_start, open_ledger
 
 if TYPE_CHECKING:
     from bot.app import PaperBot

@@ -21,8 +21,8 @@ from bot.cogs.feedback import answer_buttons
 from bot.cooldown import llm_cooldown
 from bot.i18n import language_for, t
 from bot.replies import answer_interaction
-from rag.answers import Answer
-from rag.pictures import compare_picture
+from rag.answers.operations import Answer
+from rag.pictures.of_answers import compare_picture
 
 if TYPE_CHECKING:
     from bot.app import PaperBot

@@ -19,7 +19,7 @@ from bot.errors import explain, user_message
 from bot.i18n import t
 from bot.render import NO_MENTIONS, thread_name
 from bot.replies import answer_in_channel
-from rag.language import answer_language, visible_text
+from rag.text.language import answer_language, visible_text
 
 if TYPE_CHECKING:
     from bot.app import PaperBot

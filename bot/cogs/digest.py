@@ -34,11 +34,11 @@ from bot.i18n import WEEKDAY_NAMES, language_for, t
 from bot.render import NO_MENTIONS
 from bot.replies import answer_interaction, make_buttons
 from bot.state import DigestState, GuildDigest, PendingPost
-from rag.answers import Answer
-from rag.db import open_db
-from rag.pictures import digest_picture
-from rag.language import EN, base_language
-from rag.usage import BOT
+from rag.answers.operations import Answer
+from rag.records import open_db
+from rag.pictures.of_answers import digest_picture
+from rag.text.language import EN, base_language
+from rag.models.usage import BOT
 
 if TYPE_CHECKING:
     from bot.app import PaperBot

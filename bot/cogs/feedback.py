@@ -24,7 +24,7 @@ from bot.cogs.people import SaveButton, SaveSelect, acknowledge, guarded, people
 from bot.i18n import language_for, t
 from bot.render import NO_MENTIONS, clip
 from bot.replies import Buttons
-from rag.answers import Answer
+from rag.answers.operations import Answer
 from rag.people import DOWN, MAX_NOTE, REASONS, UP
 
 if TYPE_CHECKING:

@@ -27,9 +27,9 @@ from bot import render
 from bot.cogs.people import SaveButton, guarded, people_of
 from bot.i18n import language_for, papers_label, t
 from bot.render import NO_MENTIONS, clip, escape, follow_text
-from rag.language import visible_text
+from rag.text.language import visible_text
 from rag.people import DM_PAPERS, MAX_FOLLOWS, MAX_VALUE, Follower, match_follows, new_papers
-from rag.topics import resolve_topics
+from rag.papers.topics import resolve_topics
 
 if TYPE_CHECKING:
     from bot.app import PaperBot

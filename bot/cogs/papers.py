@@ -15,13 +15,13 @@ from bot.choices import paper_choices
 from bot.cogs.people import paper_view
 from bot.i18n import language_for
 from bot.replies import send_pages, send_private
-from rag.answers import AnswerError
-from rag.ids import parse_arxiv_id
-from rag.language import visible_text
-from rag.pictures import topics_picture
-from rag.retrieval import HybridRetriever
-from rag.store import SearchFilter
-from rag.topics import resolve_topics
+from rag.answers.operations import AnswerError
+from rag.papers.ids import parse_arxiv_id
+from rag.text.language import visible_text
+from rag.pictures.of_answers import topics_picture
+from rag.search.retrieval import HybridRetriever
+from rag.store.chroma import SearchFilter
+from rag.papers.topics import resolve_topics
 
 if TYPE_CHECKING:
     from bot.app import PaperBot

@@ -24,7 +24,7 @@ from bot.errors import user_message
 from bot.i18n import language_for, t
 from bot.render import NO_MENTIONS, clip, literal
 from bot.replies import answer_interaction, send_private
-from rag.db import open_db
+from rag.records import open_db
 from rag.people import MAX_SAVED, People as PeopleStore
 
 if TYPE_CHECKING:

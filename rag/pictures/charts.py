@@ -1,0 +1,755 @@
+"""Pictures for the places where text is hard to read: the digest's chart, the topics chart
+and the comparison table, as PNG bytes with a text alternative.
+
+Inputs are plain values (labels and counts, dates, dicts of strings), so this module needs
+no knowledge base and never imports discord. matplotlib is imported on the first drawing
+(or glyph check) only: importing this module, and every command that draws
+nothing, pays nothing. Drawing uses matplotlib's object API (``Figure`` + Agg canvas), never
+pyplot, so a bot may render in worker threads.
+
+Fonts come from Python packages, never the system: Noto Sans CJK TC
+(``cvttf-notosanscjk-regular``), DejaVu Sans (inside matplotlib), Noto Sans Symbols and the
+monochrome Noto Emoji (``manimgx-fonts``, OFL-1.1). They are registered under private family
+names, so a system font of the same name can never be picked instead. Every label goes
+through ``sanitize``: a character no font in the chain has is drawn as U+FFFD, never as a box.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import io
+import re
+import threading
+import unicodedata
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Iterable
+
+from rag.text.language import EN, ZH
+
+LANGUAGES = (ZH, EN)
+
+# (private family name, package, file in the package): the fallback chain, in order.
+# The CJK face comes first so Latin and CJK in one label share its design.
+FONT_CHAIN = (
+    ("paperbot-cjk", "cvttf_NotoSansCJK_Regular", "NotoSansCJKtc-Regular.otf"),
+    ("paperbot-dejavu", "matplotlib", "mpl-data/fonts/ttf/DejaVuSans.ttf"),
+    ("paperbot-symbols", "manimgx_fonts", "NotoSansSymbols[wght].ttf"),
+    ("paperbot-emoji", "manimgx_fonts", "NotoEmoji[wght].ttf"),
+)
+INSTALL_HINT = "pip install matplotlib cvttf-notosanscjk-regular manimgx-fonts"
+REPLACEMENT = "\ufffd"  # drawn for a character no font has: visible, and not a box
+
+DPI = 100  # 1 px per 1/100 in: figure sizes below are pixels / 100
+PT = DPI / 72  # pixels per point
+ALT_LIMIT = 1000  # Discord's attachment description takes 1024 characters
+
+# Colours: opaque white card with near-black text reads the same in Discord's light and dark
+# themes; the accent is Discord's blurple (contrast 4.6:1 on white).
+BACKGROUND = "#FFFFFF"
+BORDER = "#D4D7DC"
+TEXT = "#1E1F22"
+MUTED = "#5C5E66"
+GRID = "#E3E5E8"
+ACCENT = "#5865F2"
+ACCENT_SOFT = "#A9B0F8"
+ACCENT_TEXT = "#4752C4"  # the accent as text on the header's tint: 5.6:1
+OTHER = "#8E949C"
+HEADER_FILL = "#EEF0FE"
+LABEL_FILL = "#F4F5F7"
+
+TOPICS_SHOWN = 25  # the topics chart: the largest 25, the rest summed as "other"
+DIGEST_TOPICS_SHOWN = 12  # the digest sits beside the weekly panel: fewer bars
+
+WORDS = {
+    "other": {ZH: "其他（{n} 個主題）", EN: "other ({n} topics)"},
+    "digest_topics": {ZH: "本週各主題新增論文（共 {total} 篇）", EN: "New papers by topic ({total} this week)"},
+    "digest_empty": {ZH: "本週沒有新論文", EN: "No new papers this week"},
+    "digest_weekly": {ZH: "過去 {weeks} 週每週新增論文", EN: "Papers added per week, last {weeks} weeks"},
+    "week_axis": {ZH: "週起始日（{years} 年）", EN: "week starting ({years})"},
+    "topics_title": {ZH: "各主題論文數", EN: "Papers per topic"},
+    "topics_sub": {ZH: "（共 {k} 個主題）", EN: " ({k} topics)"},
+    "rows": {
+        ZH: {"date": "日期", "topics": "主題", "problem": "問題", "method": "方法", "results": "結果"},
+        EN: {"date": "Date", "topics": "Topics", "problem": "Problem", "method": "Method", "results": "Results"},
+    },
+    "topic_join": {ZH: "、", EN: ", "},
+}
+
+# The comparison table: rows in order, and how many lines each may take before "…".
+TABLE_ROWS = (("date", 1), ("topics", 2), ("problem", 5), ("method", 6), ("results", 6))
+TITLE_LINES = 4
+
+
+@dataclass(frozen=True)
+class Chart:
+    png: bytes
+    width: int
+    height: int
+    alt: str  # what the picture shows, in words, in the requested language (≤ 1000 chars)
+    details: dict = field(default_factory=dict, compare=False)  # what was drawn: bars, cells
+
+
+class ChartsUnavailable(RuntimeError):
+    """matplotlib or a font package is missing; the caller can still post text."""
+
+
+# --------------------------------------------------------------------------------------
+# Fonts: located in their packages, their charmaps read once, registered with matplotlib once.
+
+@dataclass
+class _Fonts:
+    paths: list[Path]
+    families: list[str]
+    faces: list  # FreeType faces of the chain, for advance widths (used under _lock)
+    owner: dict[int, int]  # code point -> index of the first font in the chain that has it
+    advance: dict[int, float] = field(default_factory=dict)  # code point -> advance in em, filled on use
+    registered_in: object = None  # the matplotlib FontManager holding our families
+
+
+_lock = threading.Lock()
+_loaded: _Fonts | None = None
+
+
+def _package_file(package: str, name: str) -> Path:
+    try:
+        path = Path(str(resources.files(package).joinpath(name)))
+    except ModuleNotFoundError:
+        raise ChartsUnavailable(f"charts need the Python package that provides {package!r}: {INSTALL_HINT}") from None
+    if not path.is_file():
+        raise ChartsUnavailable(f"{name} is missing from the installed package {package!r}; reinstall it "
+                                f"({INSTALL_HINT})")
+    return path
+
+
+def font_paths() -> list[Path]:
+    """The font files of the fallback chain, in order (found in their packages)."""
+    return [_package_file(package, name) for _, package, name in FONT_CHAIN]
+
+
+def _fonts() -> _Fonts:
+    """Open the chain's fonts once per process (thread-safe). Coverage comes from FreeType's
+    Unicode charmaps: the very tables the renderer looks glyphs up in (fontTools reads the
+    same cmaps over 10× slower for the 44k-character CJK face)."""
+    global _loaded
+    if _loaded is not None:
+        return _loaded
+    with _lock:
+        if _loaded is None:
+            try:
+                from matplotlib import ft2font
+            except ImportError:
+                raise ChartsUnavailable(f"charts need matplotlib: {INSTALL_HINT}") from None
+            paths = font_paths()
+            faces = [ft2font.FT2Font(str(path)) for path in paths]
+            owner: dict[int, int] = {}
+            for index, face in enumerate(faces):
+                for code in face.get_charmap():
+                    owner.setdefault(code, index)
+            _loaded = _Fonts(paths, [family for family, _, _ in FONT_CHAIN], faces, owner)
+    return _loaded
+
+
+def _advance(code: int) -> float:
+    fonts = _fonts()
+    width = fonts.advance.get(code)
+    if width is None:
+        from matplotlib import ft2font
+
+        index = fonts.owner.get(code)
+        if index is None:
+            return 1.0
+        with _lock:  # a FreeType face is not safe to use from two threads at once
+            face = fonts.faces[index]
+            glyph = face.load_char(code, flags=ft2font.LoadFlags.NO_SCALE)
+            width = fonts.advance[code] = glyph.horiAdvance / face.units_per_EM
+    return width
+
+
+def _matplotlib():
+    """matplotlib's pieces, with our fonts registered in its current FontManager."""
+    try:
+        from matplotlib import font_manager, ft2font
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+        from matplotlib.patches import Rectangle
+    except ImportError:
+        raise ChartsUnavailable(f"charts need matplotlib: {INSTALL_HINT}") from None
+    fonts = _fonts()
+    with _lock:
+        manager = font_manager.fontManager  # matplotlib may replace it after a cache rebuild
+        if fonts.registered_in is not manager:
+            for family, path in zip(fonts.families, fonts.paths):
+                entry = font_manager.ttfFontProperty(ft2font.FT2Font(str(path)))
+                manager.ttflist.append(dataclasses.replace(entry, name=family))
+            getattr(manager._findfont_cached, "cache_clear", lambda: None)()  # as addfont does after adding
+            fonts.registered_in = manager
+    return Figure, FigureCanvasAgg, font_manager.FontProperties, Rectangle
+
+
+def _font(size: float):
+    properties = _matplotlib()[2]
+    return properties(family=list(_fonts().families), size=size)
+
+
+# --------------------------------------------------------------------------------------
+# Text: glyph coverage, sanitising, width and wrapping.
+
+_IGNORABLE = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f"
+    "\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8\U0001f3fb-\U0001f3ff\U000e0000-\U000e0fff]"
+)  # zero-width, joiners, direction marks, variation selectors, skin tones, tags: nothing to draw alone
+_SPACES = re.compile(r"[\t\r\x0b\x0c\u2028\u2029\u00a0\u2000-\u200a\u202f\u205f\u3000]")
+
+
+def missing_glyphs(text: str) -> set[str]:
+    """The characters of `text` (line breaks aside) that no font in the chain can draw."""
+    owner = _fonts().owner
+    return {ch for ch in text if ch != "\n" and ord(ch) not in owner}
+
+
+def sanitize(text: str) -> str:
+    """Text safe to draw: NFC, invisible controls removed, odd spaces made plain, and every
+    run of characters the fonts lack replaced by one U+FFFD."""
+    text = unicodedata.normalize("NFC", str(text))
+    text = _IGNORABLE.sub("", text)
+    text = _SPACES.sub(lambda m: " " if m.group() not in "\u2028\u2029" else "\n", text)
+    owner = _fonts().owner
+    out: list[str] = []
+    for ch in text:
+        if ch == "\n" or (ord(ch) in owner and unicodedata.category(ch) != "Cc"):
+            out.append(ch)
+        elif not out or out[-1] != REPLACEMENT:
+            out.append(REPLACEMENT)
+    return "".join(out)
+
+
+def text_width(text: str) -> float:
+    """Width of one line of (sanitised) text in em, from the fonts' advance widths."""
+    advance = _fonts().advance
+    return sum(advance.get(ord(ch)) or _advance(ord(ch)) for ch in text)
+
+
+_CITATION = re.compile(r"…?\[\d+\][。，.,]?")
+_NO_LINE_START = set("，。、；：！？）」』〉》】〕…,.;:!?)]}%")
+_NO_LINE_END = set("（「『〈《【〔([{")
+
+
+def _tokens(line: str) -> list[str]:
+    """Break opportunities: a space, a wide (CJK) character, or a run of anything else (a word)."""
+    out: list[str] = []
+    word = ""
+    for ch in line:
+        if ch == " " or unicodedata.east_asian_width(ch) in "WF":
+            if word:
+                out.append(word)
+                word = ""
+            out.append(ch)
+        else:
+            word += ch
+    if word:
+        out.append(word)
+    return out
+
+
+def wrap(text: str, width_em: float) -> list[str]:
+    """Lines of at most `width_em` em: Latin breaks at spaces (a longer word is split), CJK
+    between any two characters; closing punctuation never opens a line (it takes the word
+    before it along) and opening punctuation never ends one."""
+    lines: list[str] = []
+    for paragraph in sanitize(text).split("\n"):
+        line: list[str] = []  # the tokens of the line being filled
+        widths: list[float] = []  # and their widths
+        for token in _tokens(paragraph):
+            if token == " ":
+                if line and line[-1] != " ":
+                    line.append(" ")
+                    widths.append(text_width(" "))
+                continue
+            token_w = text_width(token)
+            if sum(widths) + token_w <= width_em:
+                line.append(token)
+                widths.append(token_w)
+                continue
+            glued = bool(line) and line[-1] != " " and (token in _NO_LINE_START or _CITATION.fullmatch(token))
+            while line and line[-1] == " ":
+                line.pop(), widths.pop()
+            keep = len(line)
+            if glued and keep > 1:
+                keep -= 1  # "，" (or "。[2]") goes down with the character before it
+                while keep > 1 and line[keep] in _NO_LINE_START:  # ... and never opens the next line itself
+                    keep -= 1
+            while keep > 1 and line[keep - 1] in _NO_LINE_END:  # "（" goes down with what it opens
+                keep -= 1
+            if keep:
+                lines.append("".join(line[:keep]).rstrip())
+            line, widths = line[keep:], widths[keep:]
+            while len(token) > 1 and sum(widths) + token_w > width_em:  # a word longer than a line
+                cut = len(token) - 1
+                while cut > 1 and sum(widths) + text_width(token[:cut]) > width_em:
+                    cut -= 1
+                lines.append("".join(line) + token[:cut])
+                line, widths, token = [], [], token[cut:]
+                token_w = text_width(token)
+            line.append(token)
+            widths.append(token_w)
+        lines.append("".join(line).rstrip())
+    return lines
+
+
+def fit(text: str, width_em: float, max_lines: int, suffix: str = "") -> list[str]:
+    """`text` + `suffix` wrapped to at most `max_lines`; if it is longer, the text is cut and
+    ends with "…" and the suffix (a citation stays visible)."""
+    lines = wrap(text + suffix, width_em)
+    if len(lines) <= max_lines:
+        return lines
+    text = sanitize(text)
+    low, high = 0, len(text)  # the most characters of text that still fit with "…" + suffix
+    while low < high:
+        mid = (low + high + 1) // 2
+        if len(wrap(text[:mid].rstrip() + "…" + suffix, width_em)) <= max_lines:
+            low = mid
+        else:
+            high = mid - 1
+    return wrap(text[:low].rstrip() + "…" + suffix, width_em)
+
+
+def _label(text: str, width_em: float, max_lines: int = 1) -> str:
+    return "\n".join(fit(text, width_em, max_lines))
+
+
+# --------------------------------------------------------------------------------------
+# Pure helpers: the series a chart draws, from papers' fields.
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+
+
+def weekly_counts(added: Iterable[dt.datetime | None], now: dt.datetime, weeks: int = 12) -> list[tuple[dt.date, int]]:
+    """Papers added in each of the last `weeks` 7-day windows ending at `now`, oldest first.
+
+    A window is (start, start + 7 days], like the digest's (since, until]; it is labelled
+    with its start date in `now`'s timezone. Naive datetimes count as UTC. Papers added
+    after `now` or before the first window are not counted."""
+    if weeks < 1:
+        raise ValueError(f"weeks must be at least 1, got {weeks}")
+    tz = _aware(now).tzinfo
+    now = _aware(now).astimezone(dt.timezone.utc)  # in UTC, a week is 7 × 24 h even across a DST change
+    week, tick = dt.timedelta(days=7), dt.timedelta(microseconds=1)
+    first = now - week * weeks
+    counts = [0] * weeks
+    for moment in added:
+        if moment is None:
+            continue
+        moment = _aware(moment).astimezone(dt.timezone.utc)
+        if first < moment <= now:  # integer arithmetic: a moment on a boundary ends the earlier window
+            counts[((moment - first) // tick - 1) // (week // tick)] += 1
+    return [((first + week * i).astimezone(tz).date(), counts[i]) for i in range(weeks)]
+
+
+def count_topics(topic_lists: Iterable[Iterable[str]]) -> list[tuple[str, int]]:
+    """Papers per topic (a paper counts once in each of its topics), largest first, then by name."""
+    counts: dict[str, int] = {}
+    for topics in topic_lists:
+        for topic in dict.fromkeys(topics):
+            counts[topic] = counts.get(topic, 0) + 1
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+
+
+_CUES = {  # words that mark a sentence of a summary as stating the problem, the method or the results
+    "method": ("提出", "介紹", "引入", "推出", "設計了", "開發了", "我們的方法", "propose", "introduce",
+               "present", "we design", "we develop"),
+    "results": ("結果", "實驗", "顯示", "表明", "證明", "超越", "優於", "提升", "提高", "達到", "最先進", "%",
+                "result", "experiment", "outperform", "achiev", "improv", "show", "state-of-the-art"),
+    "problem": ("然而", "但", "挑戰", "問題", "限制", "不足", "困難", "缺乏", "難以", "瓶頸", "低效",
+                "however", "but ", "challenge", "problem", "limitation", "lack", "struggle", "costly"),
+}
+_CODE_LINK = re.compile(r"https?://|github", re.IGNORECASE)  # "code is at …" says nothing for the table
+
+
+def _sentences(text: str) -> list[str]:
+    if re.search(r"[\u3400-\u9fff]", text):
+        return [s.strip() for s in re.findall(r"[^。！？!?]+[。！？!?]?", text) if s.strip()]
+    return [s.strip() for s in re.split(r"(?<=[.!?])\s+", text) if s.strip()]
+
+
+def summary_parts(summary: str, per_part: int = 2) -> dict[str, str]:
+    """A summary split into its problem, method and results sentences (by cue words), for the
+    comparison table when no model wrote them. Parts choose in the order method, results,
+    problem, each taking its best-cued sentences not yet taken (results lean late in the
+    summary, problems early); a part without cues gets the first, second or last sentence."""
+    sentences = _sentences(summary)
+    if not sentences:
+        return {"problem": "", "method": "", "results": ""}
+    last = len(sentences) - 1
+    taken: set[int] = set()
+    chosen: dict[str, list[int]] = {}
+    for part, cues in _CUES.items():
+        scored = []
+        for index, sentence in enumerate(sentences):
+            lowered = sentence.lower()
+            hits = sum(cue in lowered for cue in cues)
+            if not hits or _CODE_LINK.search(sentence):
+                continue
+            lean = index / max(last, 1)  # 0 at the start, 1 at the end
+            score = hits + {"results": lean, "problem": 1 - lean}.get(part, 0.0)
+            scored.append((index not in taken, score, -index, index, hits))
+        # A sentence already taken is shared only when no other has this part's cues
+        # ("we propose X, which reaches the state of the art" is method and results at once).
+        scored.sort(reverse=True)
+        picked = sorted(index for rank, (fresh, _, _, index, hits) in enumerate(scored[:per_part])
+                        if (fresh or not scored[0][0]) and (rank == 0 or hits >= 2))  # a 2nd only if well cued
+        if not picked:
+            fallback = {"problem": 0, "method": min(1, last), "results": last}[part]
+            picked = [fallback] if fallback not in taken else []
+        taken.update(picked)
+        chosen[part] = picked
+    joiner = "" if re.search(r"[\u3400-\u9fff]", summary) else " "
+    return {part: joiner.join(sentences[i] for i in chosen[part]) for part in ("problem", "method", "results")}
+
+
+# --------------------------------------------------------------------------------------
+# Drawing.
+
+def _check_language(language: str) -> None:
+    if language not in LANGUAGES:
+        raise ValueError(f"language must be one of {', '.join(LANGUAGES)}, got {language!r}")
+
+
+def _check_counts(pairs, what: str) -> list[tuple[str, int]]:
+    out = []
+    for item in pairs:
+        try:
+            label, count = item
+        except (TypeError, ValueError):
+            raise ValueError(f"{what}: expected (label, count) pairs, got {item!r}") from None
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise ValueError(f"{what}: count for {label!r} must be a non-negative integer, got {count!r}")
+        out.append((str(label), count))
+    return out
+
+
+def _figure(width: int, height: int):
+    Figure, Canvas, _, _ = _matplotlib()
+    figure = Figure(figsize=(width / DPI, height / DPI), dpi=DPI, facecolor=BACKGROUND)
+    Canvas(figure)
+    return figure
+
+
+def _png(figure) -> tuple[bytes, int, int]:
+    buffer = io.BytesIO()
+    # No Software/time metadata: the same picture gives the same bytes.
+    figure.savefig(buffer, format="png", dpi=DPI, facecolor=BACKGROUND, metadata={"Software": None})
+    width, height = figure.canvas.get_width_height()
+    return buffer.getvalue(), width, height
+
+
+def _frame(figure) -> None:
+    """A thin border: the white card keeps its edge on Discord's light theme too."""
+    Rectangle = _matplotlib()[3]
+    figure.add_artist(Rectangle((0, 0), 1, 1, transform=figure.transFigure, fill=False, edgecolor=BORDER,
+                                linewidth=1.5))
+
+
+def _hbars(ax, bars: list[tuple[str, int]], label_em: float, label_lines: int, size: float,
+           other: str | None = None, slots: int = 0) -> list[str]:
+    """Horizontal bars, the first on top, each with its count at its end. The scale follows the
+    named topics: an "other" bar longer than the longest of them is cut at the scale's end and
+    marked with a break (its count is still written), so it cannot squash the rest. With
+    `slots` > len(bars) the bars keep their thickness and stand at the top."""
+    slots = max(slots, len(bars))
+    ys = list(range(slots - 1, slots - 1 - len(bars), -1))
+    counts = [count for _, count in bars]
+    named = [count for label, count in bars if label != other] or counts
+    top = max(max(named), 1)
+    clip = top * 1.08
+    lengths = [min(count, clip) if label == other else count for label, count in bars]
+    colors = [OTHER if label == other else ACCENT for label, _ in bars]
+    drawn = ax.barh(ys, lengths, height=0.68, color=colors)
+    labels = [_label(label, label_em, label_lines) for label, _ in bars]
+    ax.set_yticks(ys, labels=labels, fontproperties=_font(size), color=TEXT, parse_math=False, linespacing=1.1)
+    ax.bar_label(drawn, labels=[str(c) for c in counts], padding=4, fontproperties=_font(size * 0.92),
+                 color=TEXT, parse_math=False)
+    for y, (label, count) in zip(ys, bars):
+        if label == other and count > clip:  # a white "//" across the bar: it goes on beyond the scale
+            for dx in (0.045, 0.07):
+                ax.plot([clip * (1 - dx) - top * 0.012, clip * (1 - dx) + top * 0.012], [y - 0.42, y + 0.42],
+                        color=BACKGROUND, linewidth=2.2, solid_capstyle="butt")
+    ax.set_xlim(0, top * 1.22)
+    ax.set_ylim(-0.6, slots - 0.4)
+    ax.tick_params(axis="y", length=0, pad=6)
+    ax.xaxis.set_visible(False)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    ax.set_facecolor(BACKGROUND)
+    return labels
+
+
+def _sorted_counts(pairs: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    return sorted(pairs, key=lambda item: -item[1])  # stable: ties keep the caller's order
+
+
+def _limit_alt(text: str) -> str:
+    return text if len(text) <= ALT_LIMIT else text[: ALT_LIMIT - 1].rstrip() + "…"
+
+
+def _plain(text: str) -> str:
+    """Text for the alt: Discord shows it with the reader's own fonts, so only controls go."""
+    kept = "".join(ch for ch in str(text) if unicodedata.category(ch) not in ("Cc", "Cs") or ch == "\n")
+    return " ".join(kept.split())
+
+
+def _top_words(pairs: list[tuple[str, int]], language: str, n: int = 5) -> str:
+    if language == ZH:
+        return "、".join(f"{_plain(label)}（{count} 篇）" for label, count in pairs[:n])
+    return ", ".join(f"{_plain(label)} ({count})" for label, count in pairs[:n])
+
+
+def digest_chart(topic_counts: list[tuple[str, int]], weekly: list[tuple[dt.date, int]], language: str,
+                 title: str = "", total: int | None = None) -> Chart:
+    """The digest's picture: this week's new papers per topic (largest first, the 12 largest
+    and the rest as "other") and, beside it, papers added per week (`weekly`, oldest first,
+    e.g. from `weekly_counts`). `total` is the number of new papers (default: the counts' sum,
+    right when each paper is counted under one topic, as the digest groups them)."""
+    _check_language(language)
+    pairs = _sorted_counts(_check_counts(topic_counts, "topic_counts"))
+    pairs = [(label, count) for label, count in pairs if count > 0]
+    weeks = []
+    for item in weekly:
+        try:
+            day, count = item
+        except (TypeError, ValueError):
+            raise ValueError(f"weekly: expected (date, count) pairs, got {item!r}") from None
+        if not isinstance(day, dt.date):
+            raise ValueError(f"weekly: {day!r} is not a date")
+        _check_counts([(day, count)], "weekly")
+        weeks.append((day, count))
+    if not pairs and not weeks:
+        raise ValueError("nothing to draw: no topic counts and no weekly series")
+    total = sum(count for _, count in pairs) if total is None else total
+
+    shown, other_label = _with_other(pairs, DIGEST_TOPICS_SHOWN, language)
+    width = 1200
+    rows = max(len(shown), 6)
+    height = int(160 + rows * 46 + (44 if title else 0))
+    figure = _figure(width, height)
+    figure.set_layout_engine("constrained", h_pad=0.12, w_pad=0.15, wspace=0.06)
+    if title:
+        figure.suptitle(_label(title, 44, 2), fontproperties=_font(18), color=TEXT, parse_math=False)
+    if weeks:
+        left, right = figure.subplots(1, 2, width_ratios=[1.3, 1])
+    else:
+        left, right = figure.subplots(1, 1), None
+
+    heading = WORDS["digest_topics"][language].format(total=total)
+    left.set_title(_label(heading, 30), fontproperties=_font(15), color=TEXT, loc="left", pad=12, parse_math=False)
+    if shown:
+        drawn_labels = _hbars(left, shown, 12.5, 2, 13, other_label, slots=rows)
+    else:
+        drawn_labels = []
+        left.axis("off")
+        left.text(0.5, 0.5, WORDS["digest_empty"][language], ha="center", va="center", transform=left.transAxes,
+                  fontproperties=_font(15), color=MUTED, parse_math=False)
+
+    if right is not None:
+        xs = list(range(len(weeks)))
+        counts = [count for _, count in weeks]
+        colors = [ACCENT_SOFT] * (len(weeks) - 1) + [ACCENT]
+        bars = right.bar(xs, counts, width=0.72, color=colors)
+        right.bar_label(bars, labels=[str(c) for c in counts], padding=3, fontproperties=_font(11.5), color=TEXT,
+                        parse_math=False)
+        labels = [f"{day.month}/{day.day}" for day, _ in weeks]
+        slot = width * 0.33 / len(weeks)  # the panel takes about a third of the width once laid out
+        crowded = max(text_width(label) for label in labels) * 10.5 * PT > 0.75 * slot  # labels would touch
+        right.set_xticks(xs, labels=labels, fontproperties=_font(10.5), color=MUTED, parse_math=False,
+                         rotation=40 if crowded else 0, ha="right" if crowded else "center",
+                         rotation_mode="anchor")
+        right.set_xlim(-0.6, len(weeks) - 0.4)
+        right.set_ylim(0, max(max(counts, default=0), 1) * 1.18)
+        right.yaxis.set_visible(False)
+        right.tick_params(axis="x", length=0, pad=4)
+        for name, spine in right.spines.items():
+            spine.set_visible(name == "bottom")
+        right.spines["bottom"].set_color(GRID)
+        years = sorted({day.year for day, _ in weeks})
+        span = f"{years[0]}" if len(years) == 1 else f"{years[0]}–{years[-1]}"
+        right.set_xlabel(WORDS["week_axis"][language].format(years=span), fontproperties=_font(11), color=MUTED,
+                         parse_math=False)
+        right.set_title(WORDS["digest_weekly"][language].format(weeks=len(weeks)), fontproperties=_font(15),
+                        color=TEXT, loc="left", pad=12, parse_math=False)
+        right.set_facecolor(BACKGROUND)
+    _frame(figure)
+    png, w, h = _png(figure)
+
+    alt = _digest_alt(pairs, weeks, total, language)
+    return Chart(png, w, h, alt, {"topics": shown, "topic_labels": drawn_labels, "weekly": weeks, "total": total})
+
+
+def _with_other(pairs: list[tuple[str, int]], keep: int, language: str) -> tuple[list[tuple[str, int]], str | None]:
+    """The largest `keep` and one "other" bar for the rest (unless only one would be left out)."""
+    if len(pairs) <= keep + 1:
+        return pairs, None
+    rest = pairs[keep:]
+    label = WORDS["other"][language].format(n=len(rest))
+    return pairs[:keep] + [(label, sum(count for _, count in rest))], label
+
+
+def _weeks_words(weeks: list[tuple[dt.date, int]], language: str) -> str:
+    if language == ZH:
+        return "、".join(f"{day.month}/{day.day} {count} 篇" for day, count in weeks)
+    return ", ".join(f"{day.month}/{day.day}: {count}" for day, count in weeks)
+
+
+def _digest_alt(pairs, weeks, total, language) -> str:
+    parts = []
+    if language == ZH:
+        if pairs:
+            more = "等" if len(pairs) > 5 else ""
+            parts.append(f"長條圖：本週新增 {total} 篇論文，分屬 {len(pairs)} 個主題；最多的是{_top_words(pairs, ZH)}{more}。")
+        else:
+            parts.append("長條圖：本週沒有新論文。")
+        if weeks:
+            first = weeks[0][0]
+            parts.append(f"旁邊是過去 {len(weeks)} 週每週新增的論文數（自 {first.year} 年 {first.month} 月 {first.day} 日起，"
+                         f"以週起始日標示）：{_weeks_words(weeks, ZH)}。")
+    else:
+        if pairs:
+            more = ", …" if len(pairs) > 5 else ""
+            parts.append(f"Bar chart: {total} new papers this week in {len(pairs)} topics; most in "
+                         f"{_top_words(pairs, EN)}{more}.")
+        else:
+            parts.append("Bar chart: no new papers this week.")
+        if weeks:
+            parts.append(f"Beside it, papers added per week over the last {len(weeks)} weeks (by week start, from "
+                         f"{weeks[0][0].isoformat()}): {_weeks_words(weeks, EN)}.")
+    return _limit_alt(" ".join(parts) if language == EN else "".join(parts))
+
+
+def topics_chart(topic_counts: list[tuple[str, int]], language: str, title: str = "") -> Chart:
+    """Every topic and its paper count, largest first: the 25 largest, the rest summed as one
+    "other" bar (26 topics are all shown, as 26 bars)."""
+    _check_language(language)
+    pairs = _sorted_counts(_check_counts(topic_counts, "topic_counts"))
+    if not pairs:
+        raise ValueError("nothing to draw: no topics")
+    shown, other_label = _with_other(pairs, TOPICS_SHOWN, language)
+    width = 1000
+    height = int(150 + len(shown) * 36)
+    figure = _figure(width, height)
+    figure.set_layout_engine("constrained", h_pad=0.15, w_pad=0.2)
+    ax = figure.subplots()
+    heading = (title or WORDS["topics_title"][language]) + WORDS["topics_sub"][language].format(k=len(pairs))
+    figure.suptitle(_label(heading, 50), x=0.02, ha="left", fontproperties=_font(17), color=TEXT, parse_math=False)
+    drawn_labels = _hbars(ax, shown, 20, 1, 12.5, other_label)
+    _frame(figure)
+    png, w, h = _png(figure)
+
+    if language == ZH:
+        alt = f"長條圖：共 {len(pairs)} 個主題，依論文數排列；最多的是{_top_words(pairs, ZH, 8)}"
+        if other_label:
+            rest = pairs[TOPICS_SHOWN:]
+            alt += f"；其餘 {len(rest)} 個主題合計為「其他」（{sum(c for _, c in rest)} 篇）"
+        alt += "。"
+    else:
+        alt = f"Bar chart of {len(pairs)} topics by number of papers; largest: {_top_words(pairs, EN, 8)}"
+        if other_label:
+            rest = pairs[TOPICS_SHOWN:]
+            alt += f"; the other {len(rest)} topics together as \"other\" ({sum(c for _, c in rest)})"
+        alt += "."
+    return Chart(png, w, h, _limit_alt(alt), {"bars": shown, "labels": drawn_labels, "other": other_label})
+
+
+def compare_table(columns: list[dict], language: str) -> Chart:
+    """A table image of 2–4 papers, one column each: a header with the paper's number [n] and
+    title, then date, topics, problem, method and results; every cell ends with [n]. Long
+    text is wrapped by character width and cut with "…" past a fixed number of lines."""
+    _check_language(language)
+    if not 2 <= len(columns) <= 4:
+        raise ValueError(f"compare_table takes 2 to 4 papers, got {len(columns)}")
+    for column in columns:
+        if not isinstance(column, dict) or "n" not in column or not str(column.get("title", "")).strip():
+            raise ValueError(f"each column needs at least 'n' and 'title', got {column!r}")
+    numbers = [str(column["n"]).strip() for column in columns]
+    if not all(number.isdigit() for number in numbers):
+        raise ValueError(f"paper numbers must be whole numbers (cited as [n]), got {numbers}")
+    if len(set(numbers)) != len(numbers):
+        raise ValueError(f"paper numbers repeat: {numbers}")
+
+    k = len(columns)
+    width = 1000 if k == 2 else 1200
+    margin, label_w, pad = 20, 96, 12
+    col_w = (width - 2 * margin - label_w) / k
+    size, header_size = 12.5, 13.5
+    line_h, header_line_h = size * PT * 1.45, header_size * PT * 1.4
+    em, header_em = size * PT, header_size * PT
+    text_em = (col_w - 2 * pad) / em - 0.4  # a little slack for kerning
+
+    header_cells, body = [], {name: [] for name, _ in TABLE_ROWS}
+    for n, column in zip(numbers, columns):
+        prefix = f"[{n}] "
+        title_lines = fit(prefix + str(column["title"]), (col_w - 2 * pad) / header_em - 0.4, TITLE_LINES)
+        header_cells.append(title_lines)
+        for name, max_lines in TABLE_ROWS:
+            value = column.get(name)
+            if name == "topics" and isinstance(value, (list, tuple)):
+                value = WORDS["topic_join"][language].join(str(t) for t in value)
+            if isinstance(value, (dt.date, dt.datetime)):
+                value = value.isoformat()[:10]
+            value = " ".join(str(value).split()) if value not in (None, "") else "—"
+            tight = unicodedata.east_asian_width(value[-1]) in "WF"  # "。[1]" reads better than "。 [1]"
+            body[name].append(fit(value, text_em, max_lines, suffix=f"{'' if tight else ' '}[{n}]"))
+
+    header_h = max(len(lines) for lines in header_cells) * header_line_h + 2 * pad
+    row_h = {name: max(len(cell) for cell in body[name]) * line_h + 2 * pad for name, _ in TABLE_ROWS}
+    height = int(round(2 * margin + header_h + sum(row_h.values())))
+    figure = _figure(width, height)
+    Rectangle = _matplotlib()[3]
+    font, header_font, label_font = _font(size), _font(header_size), _font(size)
+
+    def box(x, y, w, h, color):  # pixel coordinates from the top left
+        figure.add_artist(Rectangle((x / width, 1 - (y + h) / height), w / width, h / height,
+                                    transform=figure.transFigure, facecolor=color, edgecolor=BORDER, linewidth=1))
+
+    def lines_at(x, y, lines, font, step, color, first_color=None, first_prefix=""):
+        for i, line in enumerate(lines):
+            ty = 1 - (y + (i + 0.78) * step) / height  # baseline about 3/4 down the line box
+            if i == 0 and first_prefix and line.startswith(first_prefix.strip()):
+                figure.text(x / width, ty, first_prefix.strip(), fontproperties=font, color=first_color,
+                            va="baseline", parse_math=False)
+                offset = text_width(first_prefix) * font.get_size_in_points() * PT
+                figure.text((x + offset) / width, ty, line[len(first_prefix):].lstrip(), fontproperties=font,
+                            color=color, va="baseline", parse_math=False)
+            else:
+                figure.text(x / width, ty, line, fontproperties=font, color=color, va="baseline", parse_math=False)
+
+    y = margin
+    box(margin, y, label_w, header_h, LABEL_FILL)
+    for i, lines in enumerate(header_cells):
+        x = margin + label_w + i * col_w
+        box(x, y, col_w, header_h, HEADER_FILL)
+        lines_at(x + pad, y + pad, lines, header_font, header_line_h, TEXT, ACCENT_TEXT, f"[{numbers[i]}] ")
+    y += header_h
+    row_names = WORDS["rows"][language]
+    for r, (name, _) in enumerate(TABLE_ROWS):
+        h = row_h[name]
+        box(margin, y, label_w, h, LABEL_FILL)
+        lines_at(margin + pad, y + pad, [row_names[name]], label_font, line_h, MUTED)
+        for i, lines in enumerate(body[name]):
+            x = margin + label_w + i * col_w
+            box(x, y, col_w, h, BACKGROUND if r % 2 else "#FAFAFB")
+            lines_at(x + pad, y + pad, lines, font, line_h, TEXT)
+        y += h
+    png, w, h = _png(figure)
+
+    cells = [{name: "\n".join(body[name][i]) for name, _ in TABLE_ROWS} for i in range(k)]
+    titles = [f"[{n}] {_plain(column['title'])}" for n, column in zip(numbers, columns)]  # whole, not cut
+    if language == ZH:
+        alt = (f"比較表：{k} 篇論文並排，每篇一欄，列出日期、主題、問題、方法與結果。"
+               + "；".join(f"{t}（{_plain(c.get('date') or '—')[:10]}）" for t, c in zip(titles, columns)) + "。")
+    else:
+        alt = (f"Comparison table of {k} papers, one column each, with rows for date, topics, problem, method "
+               "and results. " + "; ".join(f"{t} ({_plain(c.get('date') or '—')[:10]})"
+                                           for t, c in zip(titles, columns)) + ".")
+    return Chart(png, w, h, _limit_alt(alt), {"headers": header_cells, "cells": cells})
