@@ -23,6 +23,7 @@ class DataSettings:
     tables: tuple[str, ...] = ("data/papers.md",)
     inbox: str = "data/added.md"  # where /add and `paperbot add` write rows (never the hand-edited tables)
     state_dir: str = ".paperbot"  # everything paperbot generates lives here
+    cache_dir: str = ""  # disposable caches (indexes, tokens, dictionaries); empty = <state_dir>/cache
 
 
 @dataclass(frozen=True)
@@ -173,6 +174,17 @@ class Config:
     @property
     def state_dir(self) -> Path:
         return self.resolve(self.data.state_dir)
+
+    # Every path paperbot writes is named here, once.
+    @property
+    def records_path(self) -> Path:
+        """paperbot's own records (rag.records)."""
+        return self.state_dir / "paperbot.sqlite"
+
+    @property
+    def cache_dir(self) -> Path:
+        """Disposable caches (rag.files): deleting the folder costs time, never data."""
+        return self.resolve(self.data.cache_dir) if self.data.cache_dir else self.state_dir / "cache"
 
     @property
     def chroma_path(self) -> Path:

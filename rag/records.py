@@ -1,9 +1,11 @@
 """paperbot's own records in one SQLite file under `state_dir` (`paperbot.sqlite`).
 
-Digest progress, and whatever else paperbot must remember between runs, live here:
-one file, WAL, every change a transaction, a schema version with numbered migrations
-(`rag/migrations/0001_*.sql`, applied in order, each once). Chroma stays the store of
-papers and the tables stay the source of truth for the list.
+Everything paperbot must remember between runs lives here (the digests, the ledger of
+model calls, the answer cache, votes, saved papers, follows, arXiv lookups, answers in
+flight): one file, WAL, every change a transaction, a schema version with numbered
+migrations (`rag/migrations/0001_*.sql`, applied in order, each once). Chroma stays the
+store of papers and the tables stay the source of truth for the list; what can be
+rebuilt from them is a disposable cache (rag.files), never a record.
 
 A committed transaction survives a crash of the process (SIGKILL included): WAL with
 `synchronous=NORMAL` loses nothing a crash of paperbot can cause, only what a power cut
@@ -13,6 +15,9 @@ during the last moments might.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import hashlib
+import json
 import re
 import sqlite3
 import threading
@@ -77,14 +82,11 @@ class Database:
             self._db.close()
 
 
-_OPEN: dict[Path, Database] = {}
-_OPEN_LOCK = threading.Lock()
+def utc_now() -> dt.datetime:
+    """Records keep their times in UTC."""
+    return dt.datetime.now(dt.timezone.utc)
 
 
-def open_db(state_dir: Path) -> Database:
-    """The one Database of this state directory in this process."""
-    path = (state_dir / "paperbot.sqlite").resolve()
-    with _OPEN_LOCK:
-        if path not in _OPEN:
-            _OPEN[path] = Database(path)
-        return _OPEN[path]
+def key(*parts) -> str:
+    """A stable key for a cached row, from everything its contents depend on."""
+    return hashlib.sha256(json.dumps(parts, ensure_ascii=False, sort_keys=True).encode()).hexdigest()

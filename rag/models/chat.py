@@ -24,6 +24,7 @@ from llama_index.core.base.llms.types import ChatMessage
 
 from rag.config import Config, LLMSettings
 from rag.models.usage import CLI, Caller, Ledger
+from rag.text.script import CJK
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +179,7 @@ def _partial_suffix(text: str, tag: str) -> int:
 def estimate_tokens(text: str) -> int:
     """A rough count when the server reports none: a CJK character is about one token,
     other text about four characters a token."""
-    cjk = sum(1 for c in text if "\u3400" <= c <= "\u9fff" or "\uf900" <= c <= "\ufaff")
+    cjk = len(CJK.findall(text))
     return cjk + max(0, len(text) - cjk) // 4 + (1 if text else 0)
 
 

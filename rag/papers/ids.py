@@ -62,6 +62,15 @@ def split_mentions(text: str) -> tuple[list[str], str]:
     return list(dict.fromkeys(ids)), _MENTION.sub(" ", text)
 
 
+_LIST_SEPARATORS = re.compile(r"[\s,，、;]+")
+
+
+def split_id_list(text: str) -> list[str]:
+    """The items of a list of IDs or links as people type it: separated by spaces, commas
+    (Chinese ones too) or semicolons."""
+    return [w for w in _LIST_SEPARATORS.split(text) if w]
+
+
 def looks_like_arxiv_id(text: str) -> bool:
     try:
         parse_arxiv_id(text)

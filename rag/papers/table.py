@@ -29,7 +29,7 @@ class Paper:
     abstract: str = ""  # the English abstract from arXiv (enrichment), when known
     authors: tuple[str, ...] = ()  # from arXiv (enrichment), when known
     added_at: dt.datetime | None = field(default=None, compare=False)  # set once stored
-    draft: bool = False  # summary is an English placeholder awaiting the Chinese one (see rag.inbox)
+    draft: bool = False  # summary is an English placeholder awaiting the Chinese one (see rag.papers.inbox)
 
     def __post_init__(self):
         if not self.url:
@@ -77,7 +77,7 @@ _LINK = re.compile(r"^\[(?P<title>.+)\]\((?P<url>[^)\s]+)\)$", re.DOTALL)
 _ZH_DATE = re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日$")
 _NUM_DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
 _TOPIC_SPLIT = re.compile(r"\s*[，,、;；]\s*")
-# The inbox (rag.inbox) marks a row whose summary is still the English abstract; an HTML
+# The inbox (rag.papers.inbox) marks a row whose summary is still the English abstract; an HTML
 # comment, so rendered Markdown hides it and a reader deleting it accepts the summary as is.
 _DRAFT = re.compile(r"^<!--\s*draft\s*-->\s*", re.IGNORECASE)
 _SEPARATOR = re.compile(r"^\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?$")

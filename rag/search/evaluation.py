@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.store.knowledge import KnowledgeBase
 from rag.search.retrieval import HybridRetriever
+from rag.store.knowledge import KnowledgeBase
 
 BASELINES = ("dense", "bm25")
 
@@ -155,7 +155,7 @@ def evaluate(kb: KnowledgeBase, questions: list[Question], k: int = 10, baseline
              progress: Callable[[int, int], None] | None = None,
              phrasings: Callable[[str], tuple[str, ...]] | None = None) -> dict:
     """paperbot (and each named baseline) on every question, in one run. `phrasings`: the
-    model's search phrasings for a question (rag.rewrite), searched beside it as the bot
+    model's search phrasings for a question (rag.answers.rewrite), searched beside it as the bot
     does; written before the search is timed."""
     unknown = set(baselines) - set(BASELINES)
     if unknown:

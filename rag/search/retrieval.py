@@ -10,13 +10,12 @@ Weights follow the question's language: MiniLM reads English only, so a Chinese 
 leans on the lexical side and reaches the dense side through its English words and the
 glossary's English for its Chinese terms. An English question reaches a Chinese summary
 through the glossary (research terms; a term's several translations count as one word)
-and the dictionary (everyday words, rag.dictionary). One result per paper.
+and the dictionary (everyday words, rag.text.dictionary). One result per paper.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -26,19 +25,22 @@ import numpy as np
 from llama_index.core.base.base_retriever import BaseRetriever
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
-from rag.store import lexical
-from rag.text import glossary
-from rag.search.authors import Names
-from rag.text.dictionary import translations
-from rag.papers.ids import split_mentions
-from rag.store.knowledge import KnowledgeBase
-from rag.text.language import ZH, detect_language
-from rag.store.lexical import chinese_words, query_tokens, tokenize
+from rag.outages import STORE, tracker
 from rag.papers.table import Paper
+from rag.search import typos
+from rag.search.authors import Names
+from rag.search.question import Question
+from rag.search.typos import misspellings
+from rag.store.chroma import SearchFilter, StoreUnavailable
+from rag.store.knowledge import KnowledgeBase
+from rag.text import glossary
+from rag.text.dictionary import translations
+from rag.text.language import ZH
 from rag.text.script import to_traditional
-from rag.store.chroma import SearchFilter
+from rag.text.tokens import chinese_words, tokenize
 from rag.text.wordlists import Table
 
+WEAK_SOURCE = 0.3  # a source scoring under this fraction of the best one is left out
 DENSE_RELEVANT = 0.35  # cosine similarity from which a paper is on the question's subject
 LEXICAL_RELEVANT = 0.08  # share of the question's lexical evidence (about one informative word in twelve)
 DENSE_POOL = 100  # nearest papers asked from the vector index; the rest count as no nearer than the last
@@ -58,7 +60,7 @@ NAME_WORDS = 3  # questions up to this many words get the full weight of title m
 COVERAGE = 0.5
 CANDIDATES = 300
 AUTHOR = 2.0  # a paper by an author the question names scores this many times its match
-DICTIONARY = 1.0  # weight of an English word's everyday translations (rag.dictionary) in the Chinese row
+DICTIONARY = 1.0  # weight of an English word's everyday translations (rag.text.dictionary) in the Chinese row
 
 _WORDS = Table(Path(__file__).with_name("retrieval.txt"))
 _ABOUT = re.compile(_WORDS.cues("about a named paper"), re.IGNORECASE)
@@ -180,8 +182,9 @@ class HybridRetriever(BaseRetriever):
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
         return [NodeWithScore(node=paper_node(h.paper), score=h.score) for h in self.search(query_bundle.query_str)]
 
-    def search(self, query: str, k: int | None = None, extra_queries: tuple[str, ...] | list[str] = ()) -> list[Hit]:
-        """The k best papers for `query`. `extra_queries`: other phrasings of the same
+    def search(self, question: Question | str, k: int | None = None,
+               extra_queries: tuple[str, ...] | list[str] = ()) -> list[Hit]:
+        """The k best papers for `question`. `extra_queries`: other phrasings of the same
         question (e.g. a model's rewrite or translation); each that agrees with the
         question (AGREE) adds its evidence at half the weight of the question itself.
         Papers the question names by arXiv ID or link come first ("what's
@@ -189,19 +192,16 @@ class HybridRetriever(BaseRetriever):
         ("Dunbar et al. on theory of mind")."""
         k = k or self.k
         index = self.kb.lexical
-        if not index.ids or not query.strip():
+        question = question if isinstance(question, Question) else Question(question)
+        if not index.ids or not question.text.strip():
             return []
-        # Full-width ＨｉｐｐｏＲＡＧ or ２４０５．１４８３１ (Chinese input methods) as ASCII, for
-        # the IDs, names and the dense model too (the lexical side normalises its own).
-        query = unicodedata.normalize("NFKC", query)
-        extra_queries = [unicodedata.normalize("NFKC", q) for q in extra_queries if q]
         allowed = self._allowed(index)
-        named, by, query, alone = self._named(query, index, allowed)
+        named, by, question, alone = self._named(question, index, allowed)
         if alone is not None:
             return alone[:k]  # asked about the named papers alone
-        if not query.strip():
+        if not question.text.strip():
             return []  # only IDs, none of them listed
-        main = self.signals(query, index)
+        main = self.signals(question, index)
         language = main.language
         score = main.fused(WEIGHTS[language])
         lexical, dense = main.lexical(), main.dense
@@ -209,7 +209,7 @@ class HybridRetriever(BaseRetriever):
         extras = [q for q in extra_queries if q and q.strip()]
         near = _best(score, 30) if extras else None
         for extra in extras:
-            more = self.signals(extra, index)
+            more = self.signals(Question(extra), index)
             theirs = more.fused(WEIGHTS[more.language])
             if len(np.intersect1d(_best(theirs, 10), near)) < min(AGREE, len(near)):
                 continue  # it points away from anything the question itself could mean
@@ -243,17 +243,17 @@ class HybridRetriever(BaseRetriever):
                                 row in named))  # by an author named beside a subject: relevant to it or not
         return hits
 
-    def signals(self, query: str, index=None) -> Signals:
+    def signals(self, question: Question, index=None) -> Signals:
         """Every signal of one question over every paper (of `index`: one store revision,
         even if the knowledge base reloads meanwhile)."""
         index = index or self.kb.lexical
-        language = detect_language(query)
-        misspelt = index.misspellings(query)
-        corrections = lexical.corrections(misspelt)
+        query, language = question.folded, question.base_language
+        misspelt = misspellings(index, query)
+        corrections = typos.corrections(misspelt)
         # A misspelt term gets its translations too (hipocampus -> hippocampus -> 海馬).
         terms = glossary.translations(to_traditional(" ".join([query, *corrections])))
         expansion = list(dict.fromkeys(t for hit in terms for t in hit))
-        tokens = query_tokens(query)
+        tokens = question.fields
         extra: dict[str, float] = {}
         for hit in terms:
             # An English term's Chinese translations are alternatives (a summary uses one
@@ -275,9 +275,9 @@ class HybridRetriever(BaseRetriever):
             if text.strip():
                 # The model and the vector index work while BM25 runs here (numpy and Chroma
                 # release the GIL): the question waits for the slower side, not for both.
-                nearest = _dense_worker().submit(self._dense, text, index.row)
+                nearest = _dense_worker().submit(self._dense, question, text, index.row)
         fields = index.search(tokens, extra=extra, groups=groups)
-        said = self._said(query, tokens["title"], misspelt)
+        said = self._said(question, tokens["title"], misspelt)
         pool: dict[int, float] = nearest.result() if nearest is not None else {}
         dense = np.zeros(len(index.ids), dtype=np.float32)
         if pool:
@@ -286,27 +286,28 @@ class HybridRetriever(BaseRetriever):
             dense[rows] = np.fromiter(pool.values(), dtype=np.float32, count=len(pool))
         return Signals(fields, dense, pool, language, len(tokens["title"]), said)
 
-    def _named(self, query: str, index, allowed) -> tuple[list[int], set[int], str, list[Hit] | None]:
+    def _named(self, question: Question, index, allowed) -> tuple[list[int], set[int], Question, list[Hit] | None]:
         """Rows the question names by ID or link (in order) and by author, and what is left
         to search: the rest of the question, or, when it says nothing else, the named
         papers' own search ("papers like 2405.14831?"); or the hits to give alone."""
-        ids, query = split_mentions(query)
-        named = [index.row[i] for i in ids if i in index.row]
-        by, query = self._authors(index).named(query)
+        named = [index.row[i] for i in question.ids if i in index.row]
+        by, query = self._authors(index).named(question.without_ids)
+        if query != question.folded:
+            question = Question(query)  # the rest, once IDs and authors are read
         if allowed is not None:
             named, by = [r for r in named if allowed[r]], {r for r in by if allowed[r]}
         by.difference_update(named)
         if not (named or by):
-            return named, by, query, None
+            return named, by, question, None
         rest = _ABOUT.sub(" ", to_traditional(query))
         if _says_something(_LIKE.sub(" ", rest)):
-            return named, by, query, None
+            return named, by, question, None
         catalog = self.kb.catalog
         papers = [catalog[index.ids[row]] for row in named]
         if papers and _LIKE.search(rest):
-            return named, by, "\n".join(like(paper) for paper in papers), None  # their neighbours follow them
+            return named, by, Question("\n".join(like(paper) for paper in papers)), None  # their neighbours follow them
         papers += sorted((catalog[index.ids[row]] for row in by), key=lambda p: (p.date, p.arxiv_id), reverse=True)
-        return named, by, query, [Hit(paper, 1.0, named=True) for paper in papers]
+        return named, by, question, [Hit(paper, 1.0, named=True) for paper in papers]
 
     def _authors(self, index) -> Names:
         """The authors of this store revision's papers, read on first use (59k papers: ~0.6 s)."""
@@ -331,7 +332,7 @@ class HybridRetriever(BaseRetriever):
         return score
 
     @staticmethod
-    def _said(query: str, words: list[str], misspelt: dict[str, dict[str, float]]) -> list[set[tuple[str, ...]]]:
+    def _said(question: Question, words: list[str], misspelt: dict[str, dict[str, float]]) -> list[set[tuple[str, ...]]]:
         """Each word of the question with the ways a paper says it. An English word: itself,
         what it was probably misspelt for, and their translations. A Chinese word: its
         character pairs (its English translations would favour papers with an abstract)."""
@@ -339,7 +340,7 @@ class HybridRetriever(BaseRetriever):
         for word in dict.fromkeys(w for w in words if w.isascii()):
             forms = [word, *misspelt.get(word, ())]
             out.append({(f,) for f in forms} | {pairs for f in forms for pairs in _translated(f)})
-        return out + [{pairs} for pairs in chinese_words(query)]
+        return out + [{pairs} for pairs in question.chinese_words]
 
     @staticmethod
     def _covered(score: np.ndarray, said: list[set[tuple[str, ...]]], index, k: int) -> np.ndarray:
@@ -368,9 +369,22 @@ class HybridRetriever(BaseRetriever):
                 [self.filters.admits(catalog[i]) if i in catalog else False for i in index.ids], dtype=bool)
         return index.masks[self.filters]
 
-    def _dense(self, text: str, row: dict[str, int] | None = None) -> dict[int, float]:
+    def _dense(self, question: Question, text: str, row: dict[str, int]) -> dict[int, float]:
         """Row -> cosine similarity of the DENSE_POOL nearest papers, nearest first."""
-        vector = self.kb.embed_model.get_query_embedding(text)
-        row = row if row is not None else self.kb.lexical.row
+        vector = question.vector(self.kb.embed_model, text)
         pairs = self.kb.store.nearest(vector, min(DENSE_POOL, len(row)), self.filters.to_where())
         return {row[i]: s for i, s in pairs if i in row}
+
+
+def search_or_words(kb: KnowledgeBase, question: Question | str, k: int, phrasings: tuple[str, ...] = (),
+                    filters: SearchFilter = SearchFilter()) -> tuple[list[Hit], bool]:
+    """(hits, whether the paper store was down). While the Chroma server is down, word
+    matching alone (the catalog and the lexical index are in memory); the outage is
+    logged once when it starts and once when it ends."""
+    try:
+        hits = kb.store.guard(lambda: HybridRetriever(kb, k=k, filters=filters).search(question, extra_queries=phrasings))
+    except StoreUnavailable as exc:
+        tracker(STORE).failed(str(exc))
+        return HybridRetriever(kb, k=k, filters=filters, dense=False).search(question, extra_queries=phrasings), True
+    tracker(STORE).ok()
+    return hits, False

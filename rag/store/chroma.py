@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import chromadb
-from llama_index.core import StorageContext, VectorStoreIndex
+from llama_index.core import VectorStoreIndex
 from llama_index.core.schema import TextNode
 from llama_index.core.vector_stores import (
     FilterCondition,
@@ -190,21 +190,21 @@ class PaperStore:
     def revision(self) -> str:
         """Changes whenever any process changes the papers (read fresh from Chroma)."""
         name = self.collection.name
-        return str(self._guard(lambda: self.client.get_collection(name).metadata or {}).get("revision", ""))
+        return str(self.guard(lambda: self.client.get_collection(name).metadata or {}).get("revision", ""))
 
     def bump_revision(self) -> None:
-        metadata = dict(self._guard(lambda: self.client.get_collection(self.collection.name).metadata) or {})
+        metadata = dict(self.guard(lambda: self.client.get_collection(self.collection.name).metadata) or {})
         metadata["revision"] = uuid.uuid4().hex
-        self._guard(lambda: self.collection.modify(metadata=metadata))
+        self.guard(lambda: self.collection.modify(metadata=metadata))
 
     def count(self) -> int:
-        return self._guard(self.collection.count)
+        return self.guard(self.collection.count)
 
     def records(self) -> Iterator[tuple[str, dict]]:
         """Every stored paper's (ID, metadata), page by page."""
         offset = 0
         while True:
-            page = self._guard(lambda: self.collection.get(include=["metadatas"], limit=PAGE, offset=offset))
+            page = self.guard(lambda: self.collection.get(include=["metadatas"], limit=PAGE, offset=offset))
             yield from zip(page["ids"], page["metadatas"])
             if len(page["ids"]) < PAGE:
                 return
@@ -215,7 +215,7 @@ class PaperStore:
         out: dict[str, list[float]] = {}
         limit = self.max_batch()
         for start in range(0, len(ids), limit):
-            page = self._guard(lambda: self.collection.get(ids=ids[start : start + limit], include=["embeddings"]))
+            page = self.guard(lambda: self.collection.get(ids=ids[start : start + limit], include=["embeddings"]))
             out.update((i, list(map(float, v))) for i, v in zip(page["ids"], page["embeddings"]))
         return out
 
@@ -226,7 +226,7 @@ class PaperStore:
         costs more than the search)."""
         if k <= 0:
             return []
-        result = self._guard(lambda: self.collection.query(
+        result = self.guard(lambda: self.collection.query(
             query_embeddings=[list(map(float, vector))], n_results=k, where=where or None, include=["distances"]))
         return [(i, 1.0 - float(d)) for i, d in zip(result["ids"][0], result["distances"][0])]
 
@@ -241,14 +241,14 @@ class PaperStore:
         an upsert would keep the topic flags a paper no longer has."""
         limit = self.max_batch()
         for start in range(0, len(replace), limit):
-            self._guard(lambda: self.collection.delete(ids=replace[start : start + limit]))
+            self.guard(lambda: self.collection.delete(ids=replace[start : start + limit]))
         for start in range(0, len(nodes), limit):
             part = nodes[start : start + limit]
-            self._guard(lambda: self.collection.add(
+            self.guard(lambda: self.collection.add(
                 ids=[n.node_id for n in part], embeddings=[n.embedding for n in part],
                 metadatas=[n.metadata for n in part]))
 
-    def _guard(self, call):
+    def guard(self, call):
         try:
             return call()
         except Exception as exc:

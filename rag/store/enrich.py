@@ -14,10 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from rag.papers.arxiv import ArxivClient, ArxivError
-from rag.config import Config
-from rag.records import Database, open_db
+from rag.records import Database, utc_now
 from rag.store.knowledge import KnowledgeBase
-from rag.models.usage import utc_now
 
 CHUNK = 500  # IDs per round: looked up (5 requests), then ingested, so progress is kept
 
@@ -58,10 +56,3 @@ def enrich(kb: KnowledgeBase, client: ArxivClient, db: Database) -> EnrichReport
     if report.enriched:
         kb.refresh()
     return report
-
-
-def enrich_configured(config: Config, kb: KnowledgeBase) -> EnrichReport:
-    """`enrich` with the configured arXiv API and paperbot's own store (`paperbot ingest`,
-    and the bot at start-up and on /reload)."""
-    client = ArxivClient(config.arxiv.api_base, min_interval=config.arxiv.min_interval, timeout=config.arxiv.timeout)
-    return enrich(kb, client, open_db(config.state_dir))

