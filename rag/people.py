@@ -1,4 +1,4 @@
-"""What paperbot keeps per person, in its one SQLite store (`rag.db`, migration 0003):
+"""What paperbot keeps per person, in its one SQLite store (rag.records, migration 0003):
 the answers it showed and the 👍/👎 votes on them, saved papers, follows, and how far
 each follower's weekly DM has got. The bot and the CLI (`paperbot feedback`) share it.
 
@@ -11,16 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections import Counter
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
+from rag.answers.answer import Answer
 from rag.records import Database
 from rag.text.language import base_language
-from rag.papers.table import Paper
-
-if TYPE_CHECKING:  # not imported at run time: `paperbot feedback` needs no retrieval stack
-    from rag.answers.operations import Answer
 
 UP, DOWN = 1, -1
 REASONS = ("wrong_paper", "wrong_facts", "missing_paper", "language", "other")
@@ -29,9 +24,7 @@ MAX_SAVED = 500  # per user: a reading list, not an archive
 MAX_FOLLOWS = 20  # per user: /following shows one remove button each (4 rows of 5)
 MAX_VALUE = 100  # characters of a followed topic, author or interest
 MAX_NOTE = 200  # characters of a 👎 note
-DM_PAPERS = 10  # papers in one weekly DM, best first
 KEEP_UNVOTED = dt.timedelta(days=90)  # an answer nobody voted on is forgotten after this
-INTEREST_POOL = 200  # papers an interest is searched against before keeping the new ones
 
 
 def _text(when: dt.datetime | None) -> str | None:
@@ -57,15 +50,6 @@ class Follower:
     since: dt.datetime
     last_slot: dt.datetime | None
     paused: str | None
-
-
-@dataclass(frozen=True)
-class Match:
-    """A new paper for a follower, and the follows it matched (the reasons)."""
-
-    paper: Paper
-    score: float
-    because: tuple[Follow, ...]
 
 
 class People:
@@ -291,48 +275,3 @@ class People:
 def _follower(row) -> Follower:
     return Follower(row["user_id"], row["guild_id"], row["language"], _time(row["since"]), _time(row["last_slot"]),
                     row["paused"])
-
-
-# -- which new papers a follower gets -----------------------------------------------------
-def new_papers(catalog: dict[str, Paper], since: dt.datetime, until: dt.datetime) -> list[Paper]:
-    """Papers first stored after `since` and up to `until` (the digest's own window)."""
-    return [p for p in catalog.values() if p.added_at and since < p.added_at <= until]
-
-
-def match_follows(kb, follows: list[Follow], papers: list[Paper], limit: int = DM_PAPERS) -> list[Match]:
-    """The papers among `papers` that match the follows, best first (most follows matched,
-    then how well), at most `limit`. A topic matches by name (or part of one, or its
-    other-language term), an author by part of a name, an interest by hybrid search:
-    relevant, and not far behind the best match for it in the whole list."""
-    from rag.answers.operations import WEAK_SOURCE
-    from rag.search.retrieval import HybridRetriever
-    from rag.store.chroma import StoreUnavailable
-    from rag.papers.topics import resolve_topics
-
-    if not follows or not papers:
-        return []
-    new = {p.arxiv_id: p for p in papers}
-    known_topics = [t for t, _ in kb.topics()]
-    scores: Counter[str] = Counter()
-    because: dict[str, list[Follow]] = {}
-    for follow in follows:
-        if follow.kind == "topic":
-            topics = set(resolve_topics(follow.value, known_topics))
-            hits = [(p.arxiv_id, 1.0) for p in papers if topics & set(p.topics)]
-        elif follow.kind == "author":
-            needle = follow.value.casefold()
-            hits = [(p.arxiv_id, 1.0) for p in papers if any(needle in a.casefold() for a in p.authors)]
-        else:
-            k = min(INTEREST_POOL, max(len(kb.catalog), 1))
-            try:
-                found = kb.store._guard(lambda: HybridRetriever(kb, k=k).search(follow.value))
-            except StoreUnavailable:  # word matching alone, as answers do meanwhile
-                found = HybridRetriever(kb, k=k, dense=False).search(follow.value)
-            best = found[0].score if found else 0.0
-            hits = [(h.paper.arxiv_id, h.score) for h in found
-                    if h.relevant and h.paper.arxiv_id in new and h.score >= WEAK_SOURCE * best]
-        for arxiv_id, score in hits:
-            scores[arxiv_id] += score
-            because.setdefault(arxiv_id, []).append(follow)
-    ranked = sorted(scores, key=lambda i: (-len(because[i]), -scores[i], -new[i].date.toordinal(), i))
-    return [Match(new[i], round(scores[i], 6), tuple(because[i])) for i in ranked[:limit]]

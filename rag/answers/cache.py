@@ -11,29 +11,9 @@ used once the cache is full.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import unicodedata
 
-from rag.records import Database
-from rag.papers.ids import InvalidArxivId, parse_arxiv_id
-from rag.text.script import to_traditional
-from rag.models.usage import utc_now
-
-
-def normalise(text: str) -> str:
-    """The same question however it was typed: Unicode form, case, spacing, Chinese
-    script; an arXiv ID in any form becomes the bare ID."""
-    try:
-        return parse_arxiv_id(text)
-    except InvalidArxivId:
-        pass
-    text = unicodedata.normalize("NFKC", text).casefold()
-    return to_traditional(" ".join(text.split()))
-
-
-def cache_key(*parts) -> str:
-    return hashlib.sha256(json.dumps(parts, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+from rag.records import Database, utc_now
 
 
 class AnswerCache:

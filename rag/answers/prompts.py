@@ -15,8 +15,8 @@ import re
 from llama_index.core.base.llms.types import ChatMessage, MessageRole
 from llama_index.core.prompts import PromptTemplate
 
-from rag.text.language import EN, ZH, ZH_CN
 from rag.papers.table import Paper
+from rag.text.language import EN, ZH, ZH_CN
 
 PROMPT_VERSION = "3"  # bump when how sources are laid out changes (templates are fingerprinted as text)
 

@@ -3,7 +3,7 @@ its terms ("that paper where the model plays against itself"): the model turns t
 question into a few English search phrasings, which retrieval adds to the question at
 half weight. A weak model writes something else (its template, the question back, an
 unrelated question): a line that is not a query is dropped here, and one about another
-subject is ignored by retrieval (rag.retrieval: AGREE), so the worst a model can do is
+subject is ignored by retrieval (rag.search.retrieval: AGREE), so the worst a model can do is
 nothing. Off by default ([retrieval] rewrite): it costs a model call per new question;
 cached in paperbot's store by the normalised question and the model, and never required
 (a failure searches with the question alone)."""
@@ -16,13 +16,13 @@ import re
 
 from llama_index.core.base.llms.types import ChatMessage, MessageRole
 
-from rag.answers.cache import cache_key, normalise
-from rag.records import Database
-from rag.store.lexical import tokenize
-from rag.models.chat import ChatModel, explain_failure
-from rag.claims.mentions import CJK
 from rag.answers.prompts import defuse, echoes_prompt
-from rag.models.usage import Caller, utc_now
+from rag.models.chat import ChatModel, explain_failure
+from rag.models.usage import Caller
+from rag.records import Database, key, utc_now
+from rag.search.question import Question
+from rag.text.script import CJK
+from rag.text.tokens import tokenize
 
 log = logging.getLogger(__name__)
 
@@ -38,13 +38,13 @@ class Rewriter:
     def __init__(self, llm: ChatModel, db: Database):
         self.llm, self.db = llm, db
 
-    async def phrasings(self, question: str, caller: Caller) -> tuple[str, ...]:
-        key = cache_key("rewrite", normalise(question), self.llm.model, RULES)
-        rows = self.db.query("SELECT phrasing FROM query_rewrites WHERE key = ?", (key,))
+    async def phrasings(self, question: Question, caller: Caller) -> tuple[str, ...]:
+        entry = key("rewrite", question.key, self.llm.model, RULES)
+        rows = self.db.query("SELECT phrasing FROM query_rewrites WHERE key = ?", (entry,))
         if rows:  # stored before phrasings were checked, perhaps: checked again
             return tuple(p for p in json.loads(rows[0]["phrasing"]) if usable(p, question))
         messages = [ChatMessage(role=MessageRole.SYSTEM, content=RULES),
-                    ChatMessage(role=MessageRole.USER, content=f"<question>{defuse(question)}</question>")]
+                    ChatMessage(role=MessageRole.USER, content=f"<question>{defuse(question.text)}</question>")]
         try:
             completion = await self.llm.complete(messages, operation="rewrite", caller=caller)
         except Exception as exc:  # never required: the question alone is searched
@@ -53,11 +53,11 @@ class Rewriter:
         lines = (line.strip(" -•*0123456789.)\"'") for line in completion.text.splitlines())
         found = tuple(line for line in lines if usable(line, question))[:MOST]
         self.db.execute("INSERT OR REPLACE INTO query_rewrites VALUES (?, ?, ?)",
-                        (key, json.dumps(found, ensure_ascii=False), utc_now().isoformat()))
+                        (entry, json.dumps(found, ensure_ascii=False), utc_now().isoformat()))
         return found
 
 
-def usable(line: str, question: str) -> bool:
+def usable(line: str, question: Question) -> bool:
     """Whether a line of the model's reply is a search phrasing worth adding: not the
     prompt's tags or a chat template's tokens, English as asked, a query's length, and
     saying something the question does not (an echo only counts the question twice).
@@ -65,4 +65,4 @@ def usable(line: str, question: str) -> bool:
     template, chatter) lowered recall@1 by 7 to 19 points (benchmarks/README.md)."""
     if not 3 <= len(line) <= 200 or _MARKUP.search(line) or echoes_prompt(line) or CJK.search(line):
         return False
-    return bool(set(tokenize(line)) - set(tokenize(question)))
+    return bool(set(tokenize(line)) - set(question.words))

@@ -1,6 +1,6 @@
 """The names and numbers a text mentions. A claim's must be found in a paper that
 supports it: they survive translation ("28.53%", "1.25 億" = "125M", "WebQSP", "GPT-4")
-and are what a model invents. Used by rag.claims and rag.contradictions.
+and are what a model invents. Used by the claim check (rag.claims.evidence, rag.claims.contradictions).
 """
 
 from __future__ import annotations
@@ -8,11 +8,11 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from rag.text import glossary
 from rag.papers.table import Paper
+from rag.text import glossary
+from rag.text.script import CJK
 
 CRITICAL = 2.0  # a name or a number weighs as much as two words
-CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 DATES = re.compile(r"\b(19|20)\d{2}(-\d{2}(-\d{2})?)?\b")  # a claim's years and dates are not facts to check
 
 # -- numbers ------------------------------------------------------------------------------

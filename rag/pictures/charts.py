@@ -3,44 +3,22 @@ and the comparison table, as PNG bytes with a text alternative.
 
 Inputs are plain values (labels and counts, dates, dicts of strings), so this module needs
 no knowledge base and never imports discord. matplotlib is imported on the first drawing
-(or glyph check) only: importing this module, and every command that draws
-nothing, pays nothing. Drawing uses matplotlib's object API (``Figure`` + Agg canvas), never
-pyplot, so a bot may render in worker threads.
-
-Fonts come from Python packages, never the system: Noto Sans CJK TC
-(``cvttf-notosanscjk-regular``), DejaVu Sans (inside matplotlib), Noto Sans Symbols and the
-monochrome Noto Emoji (``manimgx-fonts``, OFL-1.1). They are registered under private family
-names, so a system font of the same name can never be picked instead. Every label goes
-through ``sanitize``: a character no font in the chain has is drawn as U+FFFD, never as a box.
+only (rag.pictures.fonts): importing this module, and every command that draws nothing,
+pays nothing. Drawing uses matplotlib's object API (``Figure`` + Agg canvas), never pyplot,
+so a bot may render in worker threads.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import io
-import re
-import threading
 import unicodedata
 from dataclasses import dataclass, field
-from importlib import resources
-from pathlib import Path
-from typing import Iterable
 
+from rag.pictures import fonts, layout
 from rag.text.language import EN, ZH
 
 LANGUAGES = (ZH, EN)
-
-# (private family name, package, file in the package): the fallback chain, in order.
-# The CJK face comes first so Latin and CJK in one label share its design.
-FONT_CHAIN = (
-    ("paperbot-cjk", "cvttf_NotoSansCJK_Regular", "NotoSansCJKtc-Regular.otf"),
-    ("paperbot-dejavu", "matplotlib", "mpl-data/fonts/ttf/DejaVuSans.ttf"),
-    ("paperbot-symbols", "manimgx_fonts", "NotoSansSymbols[wght].ttf"),
-    ("paperbot-emoji", "manimgx_fonts", "NotoEmoji[wght].ttf"),
-)
-INSTALL_HINT = "pip install matplotlib cvttf-notosanscjk-regular manimgx-fonts"
-REPLACEMENT = "\ufffd"  # drawn for a character no font has: visible, and not a box
 
 DPI = 100  # 1 px per 1/100 in: figure sizes below are pixels / 100
 PT = DPI / 72  # pixels per point
@@ -92,324 +70,6 @@ class Chart:
     details: dict = field(default_factory=dict, compare=False)  # what was drawn: bars, cells
 
 
-class ChartsUnavailable(RuntimeError):
-    """matplotlib or a font package is missing; the caller can still post text."""
-
-
-# --------------------------------------------------------------------------------------
-# Fonts: located in their packages, their charmaps read once, registered with matplotlib once.
-
-@dataclass
-class _Fonts:
-    paths: list[Path]
-    families: list[str]
-    faces: list  # FreeType faces of the chain, for advance widths (used under _lock)
-    owner: dict[int, int]  # code point -> index of the first font in the chain that has it
-    advance: dict[int, float] = field(default_factory=dict)  # code point -> advance in em, filled on use
-    registered_in: object = None  # the matplotlib FontManager holding our families
-
-
-_lock = threading.Lock()
-_loaded: _Fonts | None = None
-
-
-def _package_file(package: str, name: str) -> Path:
-    try:
-        path = Path(str(resources.files(package).joinpath(name)))
-    except ModuleNotFoundError:
-        raise ChartsUnavailable(f"charts need the Python package that provides {package!r}: {INSTALL_HINT}") from None
-    if not path.is_file():
-        raise ChartsUnavailable(f"{name} is missing from the installed package {package!r}; reinstall it "
-                                f"({INSTALL_HINT})")
-    return path
-
-
-def font_paths() -> list[Path]:
-    """The font files of the fallback chain, in order (found in their packages)."""
-    return [_package_file(package, name) for _, package, name in FONT_CHAIN]
-
-
-def _fonts() -> _Fonts:
-    """Open the chain's fonts once per process (thread-safe). Coverage comes from FreeType's
-    Unicode charmaps: the very tables the renderer looks glyphs up in (fontTools reads the
-    same cmaps over 10× slower for the 44k-character CJK face)."""
-    global _loaded
-    if _loaded is not None:
-        return _loaded
-    with _lock:
-        if _loaded is None:
-            try:
-                from matplotlib import ft2font
-            except ImportError:
-                raise ChartsUnavailable(f"charts need matplotlib: {INSTALL_HINT}") from None
-            paths = font_paths()
-            faces = [ft2font.FT2Font(str(path)) for path in paths]
-            owner: dict[int, int] = {}
-            for index, face in enumerate(faces):
-                for code in face.get_charmap():
-                    owner.setdefault(code, index)
-            _loaded = _Fonts(paths, [family for family, _, _ in FONT_CHAIN], faces, owner)
-    return _loaded
-
-
-def _advance(code: int) -> float:
-    fonts = _fonts()
-    width = fonts.advance.get(code)
-    if width is None:
-        from matplotlib import ft2font
-
-        index = fonts.owner.get(code)
-        if index is None:
-            return 1.0
-        with _lock:  # a FreeType face is not safe to use from two threads at once
-            face = fonts.faces[index]
-            glyph = face.load_char(code, flags=ft2font.LoadFlags.NO_SCALE)
-            width = fonts.advance[code] = glyph.horiAdvance / face.units_per_EM
-    return width
-
-
-def _matplotlib():
-    """matplotlib's pieces, with our fonts registered in its current FontManager."""
-    try:
-        from matplotlib import font_manager, ft2font
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-        from matplotlib.patches import Rectangle
-    except ImportError:
-        raise ChartsUnavailable(f"charts need matplotlib: {INSTALL_HINT}") from None
-    fonts = _fonts()
-    with _lock:
-        manager = font_manager.fontManager  # matplotlib may replace it after a cache rebuild
-        if fonts.registered_in is not manager:
-            for family, path in zip(fonts.families, fonts.paths):
-                entry = font_manager.ttfFontProperty(ft2font.FT2Font(str(path)))
-                manager.ttflist.append(dataclasses.replace(entry, name=family))
-            getattr(manager._findfont_cached, "cache_clear", lambda: None)()  # as addfont does after adding
-            fonts.registered_in = manager
-    return Figure, FigureCanvasAgg, font_manager.FontProperties, Rectangle
-
-
-def _font(size: float):
-    properties = _matplotlib()[2]
-    return properties(family=list(_fonts().families), size=size)
-
-
-# --------------------------------------------------------------------------------------
-# Text: glyph coverage, sanitising, width and wrapping.
-
-_IGNORABLE = re.compile(
-    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f"
-    "\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8\U0001f3fb-\U0001f3ff\U000e0000-\U000e0fff]"
-)  # zero-width, joiners, direction marks, variation selectors, skin tones, tags: nothing to draw alone
-_SPACES = re.compile(r"[\t\r\x0b\x0c\u2028\u2029\u00a0\u2000-\u200a\u202f\u205f\u3000]")
-
-
-def missing_glyphs(text: str) -> set[str]:
-    """The characters of `text` (line breaks aside) that no font in the chain can draw."""
-    owner = _fonts().owner
-    return {ch for ch in text if ch != "\n" and ord(ch) not in owner}
-
-
-def sanitize(text: str) -> str:
-    """Text safe to draw: NFC, invisible controls removed, odd spaces made plain, and every
-    run of characters the fonts lack replaced by one U+FFFD."""
-    text = unicodedata.normalize("NFC", str(text))
-    text = _IGNORABLE.sub("", text)
-    text = _SPACES.sub(lambda m: " " if m.group() not in "\u2028\u2029" else "\n", text)
-    owner = _fonts().owner
-    out: list[str] = []
-    for ch in text:
-        if ch == "\n" or (ord(ch) in owner and unicodedata.category(ch) != "Cc"):
-            out.append(ch)
-        elif not out or out[-1] != REPLACEMENT:
-            out.append(REPLACEMENT)
-    return "".join(out)
-
-
-def text_width(text: str) -> float:
-    """Width of one line of (sanitised) text in em, from the fonts' advance widths."""
-    advance = _fonts().advance
-    return sum(advance.get(ord(ch)) or _advance(ord(ch)) for ch in text)
-
-
-_CITATION = re.compile(r"…?\[\d+\][。，.,]?")
-_NO_LINE_START = set("，。、；：！？）」』〉》】〕…,.;:!?)]}%")
-_NO_LINE_END = set("（「『〈《【〔([{")
-
-
-def _tokens(line: str) -> list[str]:
-    """Break opportunities: a space, a wide (CJK) character, or a run of anything else (a word)."""
-    out: list[str] = []
-    word = ""
-    for ch in line:
-        if ch == " " or unicodedata.east_asian_width(ch) in "WF":
-            if word:
-                out.append(word)
-                word = ""
-            out.append(ch)
-        else:
-            word += ch
-    if word:
-        out.append(word)
-    return out
-
-
-def wrap(text: str, width_em: float) -> list[str]:
-    """Lines of at most `width_em` em: Latin breaks at spaces (a longer word is split), CJK
-    between any two characters; closing punctuation never opens a line (it takes the word
-    before it along) and opening punctuation never ends one."""
-    lines: list[str] = []
-    for paragraph in sanitize(text).split("\n"):
-        line: list[str] = []  # the tokens of the line being filled
-        widths: list[float] = []  # and their widths
-        for token in _tokens(paragraph):
-            if token == " ":
-                if line and line[-1] != " ":
-                    line.append(" ")
-                    widths.append(text_width(" "))
-                continue
-            token_w = text_width(token)
-            if sum(widths) + token_w <= width_em:
-                line.append(token)
-                widths.append(token_w)
-                continue
-            glued = bool(line) and line[-1] != " " and (token in _NO_LINE_START or _CITATION.fullmatch(token))
-            while line and line[-1] == " ":
-                line.pop(), widths.pop()
-            keep = len(line)
-            if glued and keep > 1:
-                keep -= 1  # "，" (or "。[2]") goes down with the character before it
-                while keep > 1 and line[keep] in _NO_LINE_START:  # ... and never opens the next line itself
-                    keep -= 1
-            while keep > 1 and line[keep - 1] in _NO_LINE_END:  # "（" goes down with what it opens
-                keep -= 1
-            if keep:
-                lines.append("".join(line[:keep]).rstrip())
-            line, widths = line[keep:], widths[keep:]
-            while len(token) > 1 and sum(widths) + token_w > width_em:  # a word longer than a line
-                cut = len(token) - 1
-                while cut > 1 and sum(widths) + text_width(token[:cut]) > width_em:
-                    cut -= 1
-                lines.append("".join(line) + token[:cut])
-                line, widths, token = [], [], token[cut:]
-                token_w = text_width(token)
-            line.append(token)
-            widths.append(token_w)
-        lines.append("".join(line).rstrip())
-    return lines
-
-
-def fit(text: str, width_em: float, max_lines: int, suffix: str = "") -> list[str]:
-    """`text` + `suffix` wrapped to at most `max_lines`; if it is longer, the text is cut and
-    ends with "…" and the suffix (a citation stays visible)."""
-    lines = wrap(text + suffix, width_em)
-    if len(lines) <= max_lines:
-        return lines
-    text = sanitize(text)
-    low, high = 0, len(text)  # the most characters of text that still fit with "…" + suffix
-    while low < high:
-        mid = (low + high + 1) // 2
-        if len(wrap(text[:mid].rstrip() + "…" + suffix, width_em)) <= max_lines:
-            low = mid
-        else:
-            high = mid - 1
-    return wrap(text[:low].rstrip() + "…" + suffix, width_em)
-
-
-def _label(text: str, width_em: float, max_lines: int = 1) -> str:
-    return "\n".join(fit(text, width_em, max_lines))
-
-
-# --------------------------------------------------------------------------------------
-# Pure helpers: the series a chart draws, from papers' fields.
-
-def _aware(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
-
-
-def weekly_counts(added: Iterable[dt.datetime | None], now: dt.datetime, weeks: int = 12) -> list[tuple[dt.date, int]]:
-    """Papers added in each of the last `weeks` 7-day windows ending at `now`, oldest first.
-
-    A window is (start, start + 7 days], like the digest's (since, until]; it is labelled
-    with its start date in `now`'s timezone. Naive datetimes count as UTC. Papers added
-    after `now` or before the first window are not counted."""
-    if weeks < 1:
-        raise ValueError(f"weeks must be at least 1, got {weeks}")
-    tz = _aware(now).tzinfo
-    now = _aware(now).astimezone(dt.timezone.utc)  # in UTC, a week is 7 × 24 h even across a DST change
-    week, tick = dt.timedelta(days=7), dt.timedelta(microseconds=1)
-    first = now - week * weeks
-    counts = [0] * weeks
-    for moment in added:
-        if moment is None:
-            continue
-        moment = _aware(moment).astimezone(dt.timezone.utc)
-        if first < moment <= now:  # integer arithmetic: a moment on a boundary ends the earlier window
-            counts[((moment - first) // tick - 1) // (week // tick)] += 1
-    return [((first + week * i).astimezone(tz).date(), counts[i]) for i in range(weeks)]
-
-
-def count_topics(topic_lists: Iterable[Iterable[str]]) -> list[tuple[str, int]]:
-    """Papers per topic (a paper counts once in each of its topics), largest first, then by name."""
-    counts: dict[str, int] = {}
-    for topics in topic_lists:
-        for topic in dict.fromkeys(topics):
-            counts[topic] = counts.get(topic, 0) + 1
-    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-
-
-_CUES = {  # words that mark a sentence of a summary as stating the problem, the method or the results
-    "method": ("提出", "介紹", "引入", "推出", "設計了", "開發了", "我們的方法", "propose", "introduce",
-               "present", "we design", "we develop"),
-    "results": ("結果", "實驗", "顯示", "表明", "證明", "超越", "優於", "提升", "提高", "達到", "最先進", "%",
-                "result", "experiment", "outperform", "achiev", "improv", "show", "state-of-the-art"),
-    "problem": ("然而", "但", "挑戰", "問題", "限制", "不足", "困難", "缺乏", "難以", "瓶頸", "低效",
-                "however", "but ", "challenge", "problem", "limitation", "lack", "struggle", "costly"),
-}
-_CODE_LINK = re.compile(r"https?://|github", re.IGNORECASE)  # "code is at …" says nothing for the table
-
-
-def _sentences(text: str) -> list[str]:
-    if re.search(r"[\u3400-\u9fff]", text):
-        return [s.strip() for s in re.findall(r"[^。！？!?]+[。！？!?]?", text) if s.strip()]
-    return [s.strip() for s in re.split(r"(?<=[.!?])\s+", text) if s.strip()]
-
-
-def summary_parts(summary: str, per_part: int = 2) -> dict[str, str]:
-    """A summary split into its problem, method and results sentences (by cue words), for the
-    comparison table when no model wrote them. Parts choose in the order method, results,
-    problem, each taking its best-cued sentences not yet taken (results lean late in the
-    summary, problems early); a part without cues gets the first, second or last sentence."""
-    sentences = _sentences(summary)
-    if not sentences:
-        return {"problem": "", "method": "", "results": ""}
-    last = len(sentences) - 1
-    taken: set[int] = set()
-    chosen: dict[str, list[int]] = {}
-    for part, cues in _CUES.items():
-        scored = []
-        for index, sentence in enumerate(sentences):
-            lowered = sentence.lower()
-            hits = sum(cue in lowered for cue in cues)
-            if not hits or _CODE_LINK.search(sentence):
-                continue
-            lean = index / max(last, 1)  # 0 at the start, 1 at the end
-            score = hits + {"results": lean, "problem": 1 - lean}.get(part, 0.0)
-            scored.append((index not in taken, score, -index, index, hits))
-        # A sentence already taken is shared only when no other has this part's cues
-        # ("we propose X, which reaches the state of the art" is method and results at once).
-        scored.sort(reverse=True)
-        picked = sorted(index for rank, (fresh, _, _, index, hits) in enumerate(scored[:per_part])
-                        if (fresh or not scored[0][0]) and (rank == 0 or hits >= 2))  # a 2nd only if well cued
-        if not picked:
-            fallback = {"problem": 0, "method": min(1, last), "results": last}[part]
-            picked = [fallback] if fallback not in taken else []
-        taken.update(picked)
-        chosen[part] = picked
-    joiner = "" if re.search(r"[\u3400-\u9fff]", summary) else " "
-    return {part: joiner.join(sentences[i] for i in chosen[part]) for part in ("problem", "method", "results")}
-
-
 # --------------------------------------------------------------------------------------
 # Drawing.
 
@@ -432,7 +92,7 @@ def _check_counts(pairs, what: str) -> list[tuple[str, int]]:
 
 
 def _figure(width: int, height: int):
-    Figure, Canvas, _, _ = _matplotlib()
+    Figure, Canvas, _, _ = fonts.matplotlib()
     figure = Figure(figsize=(width / DPI, height / DPI), dpi=DPI, facecolor=BACKGROUND)
     Canvas(figure)
     return figure
@@ -448,7 +108,7 @@ def _png(figure) -> tuple[bytes, int, int]:
 
 def _frame(figure) -> None:
     """A thin border: the white card keeps its edge on Discord's light theme too."""
-    Rectangle = _matplotlib()[3]
+    Rectangle = fonts.matplotlib()[3]
     figure.add_artist(Rectangle((0, 0), 1, 1, transform=figure.transFigure, fill=False, edgecolor=BORDER,
                                 linewidth=1.5))
 
@@ -468,9 +128,9 @@ def _hbars(ax, bars: list[tuple[str, int]], label_em: float, label_lines: int, s
     lengths = [min(count, clip) if label == other else count for label, count in bars]
     colors = [OTHER if label == other else ACCENT for label, _ in bars]
     drawn = ax.barh(ys, lengths, height=0.68, color=colors)
-    labels = [_label(label, label_em, label_lines) for label, _ in bars]
-    ax.set_yticks(ys, labels=labels, fontproperties=_font(size), color=TEXT, parse_math=False, linespacing=1.1)
-    ax.bar_label(drawn, labels=[str(c) for c in counts], padding=4, fontproperties=_font(size * 0.92),
+    labels = [layout.label(label, label_em, label_lines) for label, _ in bars]
+    ax.set_yticks(ys, labels=labels, fontproperties=fonts.font(size), color=TEXT, parse_math=False, linespacing=1.1)
+    ax.bar_label(drawn, labels=[str(c) for c in counts], padding=4, fontproperties=fonts.font(size * 0.92),
                  color=TEXT, parse_math=False)
     for y, (label, count) in zip(ys, bars):
         if label == other and count > clip:  # a white "//" across the bar: it goes on beyond the scale
@@ -537,33 +197,33 @@ def digest_chart(topic_counts: list[tuple[str, int]], weekly: list[tuple[dt.date
     figure = _figure(width, height)
     figure.set_layout_engine("constrained", h_pad=0.12, w_pad=0.15, wspace=0.06)
     if title:
-        figure.suptitle(_label(title, 44, 2), fontproperties=_font(18), color=TEXT, parse_math=False)
+        figure.suptitle(layout.label(title, 44, 2), fontproperties=fonts.font(18), color=TEXT, parse_math=False)
     if weeks:
         left, right = figure.subplots(1, 2, width_ratios=[1.3, 1])
     else:
         left, right = figure.subplots(1, 1), None
 
     heading = WORDS["digest_topics"][language].format(total=total)
-    left.set_title(_label(heading, 30), fontproperties=_font(15), color=TEXT, loc="left", pad=12, parse_math=False)
+    left.set_title(layout.label(heading, 30), fontproperties=fonts.font(15), color=TEXT, loc="left", pad=12, parse_math=False)
     if shown:
         drawn_labels = _hbars(left, shown, 12.5, 2, 13, other_label, slots=rows)
     else:
         drawn_labels = []
         left.axis("off")
         left.text(0.5, 0.5, WORDS["digest_empty"][language], ha="center", va="center", transform=left.transAxes,
-                  fontproperties=_font(15), color=MUTED, parse_math=False)
+                  fontproperties=fonts.font(15), color=MUTED, parse_math=False)
 
     if right is not None:
         xs = list(range(len(weeks)))
         counts = [count for _, count in weeks]
         colors = [ACCENT_SOFT] * (len(weeks) - 1) + [ACCENT]
         bars = right.bar(xs, counts, width=0.72, color=colors)
-        right.bar_label(bars, labels=[str(c) for c in counts], padding=3, fontproperties=_font(11.5), color=TEXT,
+        right.bar_label(bars, labels=[str(c) for c in counts], padding=3, fontproperties=fonts.font(11.5), color=TEXT,
                         parse_math=False)
         labels = [f"{day.month}/{day.day}" for day, _ in weeks]
         slot = width * 0.33 / len(weeks)  # the panel takes about a third of the width once laid out
-        crowded = max(text_width(label) for label in labels) * 10.5 * PT > 0.75 * slot  # labels would touch
-        right.set_xticks(xs, labels=labels, fontproperties=_font(10.5), color=MUTED, parse_math=False,
+        crowded = max(fonts.text_width(label) for label in labels) * 10.5 * PT > 0.75 * slot  # labels would touch
+        right.set_xticks(xs, labels=labels, fontproperties=fonts.font(10.5), color=MUTED, parse_math=False,
                          rotation=40 if crowded else 0, ha="right" if crowded else "center",
                          rotation_mode="anchor")
         right.set_xlim(-0.6, len(weeks) - 0.4)
@@ -575,9 +235,9 @@ def digest_chart(topic_counts: list[tuple[str, int]], weekly: list[tuple[dt.date
         right.spines["bottom"].set_color(GRID)
         years = sorted({day.year for day, _ in weeks})
         span = f"{years[0]}" if len(years) == 1 else f"{years[0]}–{years[-1]}"
-        right.set_xlabel(WORDS["week_axis"][language].format(years=span), fontproperties=_font(11), color=MUTED,
+        right.set_xlabel(WORDS["week_axis"][language].format(years=span), fontproperties=fonts.font(11), color=MUTED,
                          parse_math=False)
-        right.set_title(WORDS["digest_weekly"][language].format(weeks=len(weeks)), fontproperties=_font(15),
+        right.set_title(WORDS["digest_weekly"][language].format(weeks=len(weeks)), fontproperties=fonts.font(15),
                         color=TEXT, loc="left", pad=12, parse_math=False)
         right.set_facecolor(BACKGROUND)
     _frame(figure)
@@ -641,7 +301,7 @@ def topics_chart(topic_counts: list[tuple[str, int]], language: str, title: str 
     figure.set_layout_engine("constrained", h_pad=0.15, w_pad=0.2)
     ax = figure.subplots()
     heading = (title or WORDS["topics_title"][language]) + WORDS["topics_sub"][language].format(k=len(pairs))
-    figure.suptitle(_label(heading, 50), x=0.02, ha="left", fontproperties=_font(17), color=TEXT, parse_math=False)
+    figure.suptitle(layout.label(heading, 50), x=0.02, ha="left", fontproperties=fonts.font(17), color=TEXT, parse_math=False)
     drawn_labels = _hbars(ax, shown, 20, 1, 12.5, other_label)
     _frame(figure)
     png, w, h = _png(figure)
@@ -689,7 +349,7 @@ def compare_table(columns: list[dict], language: str) -> Chart:
     header_cells, body = [], {name: [] for name, _ in TABLE_ROWS}
     for n, column in zip(numbers, columns):
         prefix = f"[{n}] "
-        title_lines = fit(prefix + str(column["title"]), (col_w - 2 * pad) / header_em - 0.4, TITLE_LINES)
+        title_lines = layout.fit(prefix + str(column["title"]), (col_w - 2 * pad) / header_em - 0.4, TITLE_LINES)
         header_cells.append(title_lines)
         for name, max_lines in TABLE_ROWS:
             value = column.get(name)
@@ -699,14 +359,14 @@ def compare_table(columns: list[dict], language: str) -> Chart:
                 value = value.isoformat()[:10]
             value = " ".join(str(value).split()) if value not in (None, "") else "—"
             tight = unicodedata.east_asian_width(value[-1]) in "WF"  # "。[1]" reads better than "。 [1]"
-            body[name].append(fit(value, text_em, max_lines, suffix=f"{'' if tight else ' '}[{n}]"))
+            body[name].append(layout.fit(value, text_em, max_lines, suffix=f"{'' if tight else ' '}[{n}]"))
 
     header_h = max(len(lines) for lines in header_cells) * header_line_h + 2 * pad
     row_h = {name: max(len(cell) for cell in body[name]) * line_h + 2 * pad for name, _ in TABLE_ROWS}
     height = int(round(2 * margin + header_h + sum(row_h.values())))
     figure = _figure(width, height)
-    Rectangle = _matplotlib()[3]
-    font, header_font, label_font = _font(size), _font(header_size), _font(size)
+    Rectangle = fonts.matplotlib()[3]
+    font, header_font, label_font = fonts.font(size), fonts.font(header_size), fonts.font(size)
 
     def box(x, y, w, h, color):  # pixel coordinates from the top left
         figure.add_artist(Rectangle((x / width, 1 - (y + h) / height), w / width, h / height,
@@ -718,7 +378,7 @@ def compare_table(columns: list[dict], language: str) -> Chart:
             if i == 0 and first_prefix and line.startswith(first_prefix.strip()):
                 figure.text(x / width, ty, first_prefix.strip(), fontproperties=font, color=first_color,
                             va="baseline", parse_math=False)
-                offset = text_width(first_prefix) * font.get_size_in_points() * PT
+                offset = fonts.text_width(first_prefix) * font.get_size_in_points() * PT
                 figure.text((x + offset) / width, ty, line[len(first_prefix):].lstrip(), fontproperties=font,
                             color=color, va="baseline", parse_math=False)
             else:

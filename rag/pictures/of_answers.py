@@ -1,13 +1,14 @@
-"""The pictures of an answer, built from what the answer holds (rag.charts draws them):
+"""The pictures of an answer, built from what the answer holds (rag.pictures.charts draws them):
 the digest's chart, the topics chart and the comparison table. Shared by the bot and the
 CLI; rendering is CPU work, so callers run these off the event loop."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
+from rag.answers.answer import Answer
 from rag.pictures import charts
-from rag.answers.operations import Answer
 from rag.store.knowledge import KnowledgeBase
 from rag.text.language import base_language
 
@@ -17,7 +18,7 @@ def digest_picture(answer: Answer, kb: KnowledgeBase, until: dt.datetime, title:
     if not answer.citations:
         return None
     counts = [(g["topic"], len(g["papers"])) for g in answer.items]
-    weekly = charts.weekly_counts((p.added_at for p in kb.catalog.values()), until)
+    weekly = weekly_counts((p.added_at for p in kb.catalog.values()), until)
     return charts.digest_chart(counts, weekly, base_language(answer.language), title=title,
                                total=len(answer.citations))
 
@@ -34,3 +35,39 @@ def compare_picture(answer: Answer) -> charts.Chart | None:
                 "problem": i.get("problem", ""), "method": i.get("method", ""), "results": i.get("results", "")}
                for n, i in enumerate(answer.items, 1)]
     return charts.compare_table(columns, base_language(answer.language))
+
+
+# -- the series a chart draws, from papers' fields --------------------------------------------
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+
+
+def weekly_counts(added: Iterable[dt.datetime | None], now: dt.datetime, weeks: int = 12) -> list[tuple[dt.date, int]]:
+    """Papers added in each of the last `weeks` 7-day windows ending at `now`, oldest first.
+
+    A window is (start, start + 7 days], like the digest's (since, until]; it is labelled
+    with its start date in `now`'s timezone. Naive datetimes count as UTC. Papers added
+    after `now` or before the first window are not counted."""
+    if weeks < 1:
+        raise ValueError(f"weeks must be at least 1, got {weeks}")
+    tz = _aware(now).tzinfo
+    now = _aware(now).astimezone(dt.timezone.utc)  # in UTC, a week is 7 × 24 h even across a DST change
+    week, tick = dt.timedelta(days=7), dt.timedelta(microseconds=1)
+    first = now - week * weeks
+    counts = [0] * weeks
+    for moment in added:
+        if moment is None:
+            continue
+        moment = _aware(moment).astimezone(dt.timezone.utc)
+        if first < moment <= now:  # integer arithmetic: a moment on a boundary ends the earlier window
+            counts[((moment - first) // tick - 1) // (week // tick)] += 1
+    return [((first + week * i).astimezone(tz).date(), counts[i]) for i in range(weeks)]
+
+
+def count_topics(topic_lists: Iterable[Iterable[str]]) -> list[tuple[str, int]]:
+    """Papers per topic (a paper counts once in each of its topics), largest first, then by name."""
+    counts: dict[str, int] = {}
+    for topics in topic_lists:
+        for topic in dict.fromkeys(topics):
+            counts[topic] = counts.get(topic, 0) + 1
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))

@@ -1,0 +1,22 @@
+"""The claim check's word lists, kept as data in claims.txt beside this module: stop words,
+generic and label words, abbreviations a sentence does not end at, framing openings,
+list statistics and clause breaks."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from rag.text.wordlists import Table
+
+_WORDS = Table(Path(__file__).with_name("claims.txt"))
+ABBREVIATIONS = _WORDS.words("abbreviations")
+STOP = _WORDS.words("stop")
+GENERIC = _WORDS.words("generic")
+LABELS = _WORDS.words("labels")
+LIST_WORDS = _WORDS.words("list words")
+FRAMING_CUES = re.compile(rf"^(?:{_WORDS.cues('framing openings')})|{_WORDS.patterns('framing')}", re.IGNORECASE)
+LIST_STATS = re.compile(_WORDS.patterns("list statistics"), re.IGNORECASE)
+# A clause a paper may support on its own ends at a comma (not in 1,000), ，;；:：、—–, or a clause break word.
+CLAUSE = re.compile(r"(?<!\d),|,(?!\d)|[，;；:：、—–]|" + _WORDS.cues("clause break"))  # case-sensitive
+_WORDS.finish()
