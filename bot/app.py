@@ -1,7 +1,8 @@
 """The Discord bot: a thin adapter from Discord events to the `rag` answer operations.
 
-Config, knowledge base, answerer and clock come in through the constructor (tests pass
-their own); `setup_hook` loads one cog per area and syncs the slash commands.
+The engine (rag.engine: config, knowledge base, answerer, records) and the clock come in
+through the constructor (tests pass their own); `setup_hook` loads one extension per area
+(bot/cogs/) and syncs the slash commands.
 """
 
 from __future__ import annotations
@@ -15,47 +16,42 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from bot.cogs import add, admin, answers, channel, digest, feedback, follows, papers, people
+from bot.buttons import REGISTERED
 from bot.cooldown import Cooldowns
 from bot.errors import user_message
 from bot.i18n import CommandTranslator, language_for, t
 from bot.render import NO_MENTIONS
 from bot.replies import send_private
 from bot.state import Inflight
-from rag.answers.operations import Answerer
-from rag.config import Config
-from rag.records import open_db
-from rag.store.knowledge import KnowledgeBase
+from rag.engine import Engine
+from rag.models.usage import Caller
 from rag.outages import STORE, tracker
 from rag.papers.table import Paper
+from rag.records import utc_now
 from rag.store.chroma import StoreUnavailable
-from rag.models.usage import Caller
 
 log = logging.getLogger(__name__)
 
 REFRESH_EVERY = 60  # seconds between checks for papers another process ingested
 
 Clock = Callable[[], dt.datetime]
-
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+EXTENSIONS = ("papers", "answers", "channel", "digest", "admin", "add", "feedback", "people", "follows")
 
 
 class PaperBot(commands.Bot):
-    def __init__(self, config: Config, kb: KnowledgeBase, answerer: Answerer, *, clock: Clock = utc_now,
-                 **options):
+    def __init__(self, engine: Engine, *, clock: Clock = utc_now, **options):
         # paperbot never joins voice: no start-up warnings about voice libraries.
         discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
         intents = discord.Intents.default()
         intents.message_content = True  # questions in channels (privileged: enable it in the portal)
         super().__init__(command_prefix=commands.when_mentioned, intents=intents, help_command=None,
                          allowed_mentions=NO_MENTIONS, **options)
-        self.config, self.kb, self.answerer, self.clock = config, kb, answerer, clock
-        self.cooldowns = Cooldowns(config.discord.cooldown_seconds)
+        self.engine, self.clock = engine, clock
+        self.config, self.kb, self.answerer = engine.config, engine.kb, engine.answerer
+        self.cooldowns = Cooldowns(self.config.discord.cooldown_seconds)
         self.tree.on_error = self.on_app_command_error
         self._listing: tuple[object, list[Paper], list[tuple[str, int]]] | None = None
-        self.inflight = Inflight(open_db(config.state_dir))
+        self.inflight = Inflight(engine.records)
 
     async def setup_hook(self) -> None:
         # Autocomplete must answer within 3 s, and the first /ask should not wait for the
@@ -70,11 +66,9 @@ class PaperBot(commands.Bot):
         self.refresher.start()
         await self.tree.set_translator(CommandTranslator())
         await self.apologise()
-        for cog in (papers.Papers, answers.Answers, channel.ChannelQuestions, digest.Digest, admin.Admin,
-                    add.Adding, feedback.Feedback, people.People, follows.Follows):
-            await self.add_cog(cog(self))
-        for cog in self.cogs.values():  # buttons posted before a restart keep working
-            self.add_dynamic_items(*getattr(cog, "ITEMS", ()))
+        self.add_dynamic_items(*REGISTERED)  # buttons posted before a restart keep working
+        for name in EXTENSIONS:
+            await self.load_extension(f"bot.cogs.{name}")
         guild = discord.Object(self.config.discord.test_guild) if self.config.discord.test_guild else None
         if guild:
             self.tree.copy_global_to(guild=guild)

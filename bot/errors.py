@@ -10,9 +10,9 @@ from discord import app_commands
 from bot.cooldown import OnCooldown
 from bot.i18n import t
 from bot.render import literal
-from rag.answers.operations import AnswerError
-from rag.papers.ids import VALID_FORMS, InvalidArxivId
+from rag.errors import InputError
 from rag.outages import STORE, tracker
+from rag.papers.ids import VALID_FORMS, InvalidArxivId
 from rag.store.chroma import StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ def user_message(error: BaseException, language: str, action: str) -> str:
 
 def explain(error: BaseException, language: str) -> str | None:
     """The user's own mistakes and the outages they should know about; None for anything else."""
-    if isinstance(error, AnswerError):
+    if isinstance(error, InputError):
         params = dict(error.params)
         if error.code == "bad_id":
             return t("error.bad_id", language, text=literal(params["text"]), forms=VALID_FORMS)

@@ -29,7 +29,7 @@ class Picture:
 
 
 async def draw(bot, make: Callable[[], object], name: str) -> Picture | None:
-    """`make()` returns a rag.charts.Chart (or None); drawn off the event loop."""
+    """`make()` returns a rag.pictures.charts.Chart (or None); drawn off the event loop."""
     try:
         chart = await bot.answerer.offload(make)
     except Exception:  # a picture is a bonus: the text answer still goes out

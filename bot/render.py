@@ -13,10 +13,10 @@ import re
 import discord
 
 from bot.i18n import papers_label, t
-from rag.answers.operations import Answer
+from rag.answers.answer import Answer
+from rag.papers.table import Paper, Table
 from rag.store.enrich import EnrichReport
 from rag.store.knowledge import IngestReport
-from rag.papers.table import Paper, Table
 
 CONTENT = 2000
 TITLE = 256

@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 
 import discord
 
 from bot import render
-from bot.render import NO_MENTIONS, Page
+from bot.errors import user_message
+from bot.i18n import language_for
 from bot.pictures import Picture, show
-from rag.answers.operations import Answer, Draft
+from bot.render import NO_MENTIONS, Page, clip
+from rag.answers.answer import Answer, Draft
 
 log = logging.getLogger(__name__)
 
@@ -159,3 +162,31 @@ async def make_buttons(buttons: Buttons | None, answer: Answer) -> discord.ui.Vi
     except Exception:
         log.exception("no buttons under this answer")
         return None
+
+
+# -- buttons and modals --------------------------------------------------------------------
+def guarded(callback: Callable[..., Awaitable[None]]):
+    """A button or modal callback whose failure reaches the user in plain words (discord.py
+    only logs what a DynamicItem's callback raises)."""
+
+    @functools.wraps(callback)
+    async def run(self, interaction: discord.Interaction, *args) -> None:
+        try:
+            await callback(self, interaction, *args)
+        except Exception as exc:
+            text = user_message(exc, language_for(interaction.locale), f"button {getattr(self, 'custom_id', '?')}")
+            try:
+                await send_private(interaction, text)
+            except Exception as again:  # e.g. the interaction expired
+                log.warning("could not tell the user about a failed button: %s", again)
+
+    return run
+
+
+async def acknowledge(interaction: discord.Interaction) -> None:
+    """Within Discord's 3 seconds, before any work: a private "thinking…" the answer replaces."""
+    await interaction.response.defer(ephemeral=True, thinking=True)
+
+
+async def tell(interaction: discord.Interaction, text: str) -> None:
+    await interaction.followup.send(clip(text, render.CONTENT), ephemeral=True, allowed_mentions=NO_MENTIONS)

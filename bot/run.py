@@ -20,9 +20,8 @@ import discord.http
 import yarl
 
 from bot.app import PaperBot
-from rag.answers.operations import Answerer
 from rag.config import Config, DiscordSettings
-from rag.store.knowledge import KnowledgeBase
+from rag.engine import Engine
 from rag.logs import mask
 
 BAD_INPUT, UNAVAILABLE = 2, 3
@@ -62,17 +61,17 @@ async def _serve(bot: PaperBot, token: str) -> None:
         await (await launch(bot, token))
 
 
-def main(config: Config, open_engine: Callable[[], tuple[KnowledgeBase, Answerer]]) -> int:
-    """Run until stopped. `open_engine` builds the knowledge base (ingesting on first use)
-    and the answerer, after the token is known to be there."""
+def main(config: Config, open_engine: Callable[[], Engine]) -> int:
+    """Run until stopped. `open_engine` gives the engine with its knowledge base ready
+    (ingesting on first use), called once the token is known to be there."""
     token = config.discord_token.strip()
     if not token:
         return _fail(MISSING_TOKEN, BAD_INPUT)
     logging.getLogger("bot").setLevel(logging.INFO)  # the bot's own start-up and error lines
     point_at(config.discord)
-    kb, answerer = open_engine()
+    engine = open_engine()
     try:
-        asyncio.run(_serve(PaperBot(config, kb, answerer), token))
+        asyncio.run(_serve(PaperBot(engine), token))
     except discord.LoginFailure:
         return _fail(REJECTED_TOKEN.format(api=config.discord.api_base), BAD_INPUT)
     except discord.PrivilegedIntentsRequired:

@@ -1,4 +1,4 @@
-"""What the bot must remember across restarts, in paperbot's SQLite store (`rag.db`):
+"""What the bot must remember across restarts, in paperbot's SQLite store (`rag.records`):
 per-guild digest settings and progress, and the answers being written right now.
 
 A digest is posted in three steps that a crash cannot make disagree: `begin` records

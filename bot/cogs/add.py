@@ -18,8 +18,9 @@ from discord.ext import commands
 from bot import render
 from bot.i18n import language_for, t
 from bot.render import NO_MENTIONS
-from rag.store.add import MAX_IDS, AddError, open_adder, parse_ids
+from rag.errors import InputError
 from rag.papers.ids import split_mentions
+from rag.store.add import MAX_IDS, parse_ids
 
 if TYPE_CHECKING:
     from bot.app import PaperBot
@@ -63,11 +64,9 @@ class AddButton(discord.ui.DynamicItem[discord.ui.Button], template=r"paperbot:a
 
 
 class Adding(commands.Cog):
-    ITEMS = (AddButton,)  # persistent: the bot registers them in setup_hook
-
     def __init__(self, bot: PaperBot):
         self.bot = bot
-        self.adder = open_adder(bot.config, bot.kb, bot.answerer.llm, bot.answerer.offload)
+        self.adder = bot.engine.adder
 
     def allowed(self, member: discord.abc.User) -> bool:
         return may_add(member, self.bot.config.discord.add_role)
@@ -83,7 +82,7 @@ class Adding(commands.Cog):
             return
         try:
             ids = parse_ids([papers])  # bad input is answered at once, privately
-        except AddError as exc:
+        except InputError as exc:
             await interaction.response.send_message(self._bad_input(exc, language), ephemeral=True,
                                                     allowed_mentions=NO_MENTIONS)
             return
@@ -99,7 +98,7 @@ class Adding(commands.Cog):
             else t("add.not_allowed", language)
 
     @staticmethod
-    def _bad_input(error: AddError, language: str) -> str:
+    def _bad_input(error: InputError, language: str) -> str:
         if error.code == "bad_id":
             from rag.papers.ids import VALID_FORMS
 
@@ -119,3 +118,8 @@ class Adding(commands.Cog):
             view.add_item(AddButton(arxiv_id, language))
         await channel.send(t("add.offer", language, ids=", ".join(f"`{i}`" for i in missing)), view=view,
                            allowed_mentions=NO_MENTIONS)
+
+
+async def setup(bot: PaperBot) -> None:
+    bot.add_dynamic_items(AddButton)  # the button under an answer keeps working after a restart
+    await bot.add_cog(Adding(bot))

@@ -14,10 +14,11 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import render
+from bot.checks import admins_only
 from bot.i18n import language_for, t
-from rag.store.enrich import EnrichReport, enrich_configured
+from rag.models.usage import day_start, month_start
 from rag.papers.table import read_tables
-from rag.models.usage import day_start, month_start, open_ledger
+from rag.store.enrich import EnrichReport
 
 if TYPE_CHECKING:
     from bot.app import PaperBot
@@ -50,7 +51,7 @@ class Admin(commands.Cog):
     def _enrich(self) -> EnrichReport | None:
         """Abstracts and authors from arXiv for the papers without them; None if it failed."""
         try:
-            report = enrich_configured(self.bot.config, self.bot.kb)
+            report = self.bot.engine.enrich()
         except Exception:  # the bot keeps answering from what it has
             log.exception("arXiv enrichment failed; the next /reload or `paperbot ingest` tries again")
             return None
@@ -62,9 +63,7 @@ class Admin(commands.Cog):
         return report
 
     @app_commands.command(name="reload", description="Admin: re-read the paper tables into the knowledge base")
-    @app_commands.default_permissions(manage_guild=True)
-    @app_commands.checks.has_permissions(manage_guild=True)  # the default can be changed by server admins
-    @app_commands.guild_only()
+    @admins_only()
     async def reload(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         language = language_for(interaction.locale)
@@ -79,12 +78,10 @@ class Admin(commands.Cog):
                                                  allowed_mentions=render.NO_MENTIONS)
 
     @app_commands.command(name="usage", description="Admin: what the model cost this month and today, and who used it")
-    @app_commands.default_permissions(manage_guild=True)
-    @app_commands.checks.has_permissions(manage_guild=True)
-    @app_commands.guild_only()
+    @admins_only()
     async def usage(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        ledger = self.bot.answerer.llm.ledger if self.bot.answerer.llm else open_ledger(self.bot.config)
+        ledger = self.bot.engine.ledger
         now, guild = ledger.clock(), str(interaction.guild_id)
         month, today = ledger.report(month_start(now), guild=guild), ledger.report(day_start(now), guild=guild)
         await interaction.edit_original_response(
@@ -98,3 +95,7 @@ class Admin(commands.Cog):
         kb.refresh()
         enriched = self._enrich() if self.bot.config.arxiv.enrich else None
         return render.ingest_report_text(table, report, kb.store.count(), language, enriched)
+
+
+async def setup(bot: PaperBot) -> None:
+    await bot.add_cog(Admin(bot))

@@ -2,12 +2,11 @@
 
 Each command defers at once (Discord's 3-second rule), awaits the answer operation and
 shows its progress: the user's place in line for the model, then the text as it is written. Bad input comes back from
-`rag` as AnswerError and reaches the user through the bot's one error handler.
+`rag` as InputError and reaches the user through the bot's one error handler.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
@@ -16,12 +15,13 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import pictures
+from bot.buttons import answer_buttons
 from bot.choices import id_list_choices, target_choices
-from bot.cogs.feedback import answer_buttons
 from bot.cooldown import llm_cooldown
 from bot.i18n import language_for, t
 from bot.replies import answer_interaction
-from rag.answers.operations import Answer
+from rag.answers.answer import Answer
+from rag.papers.ids import split_id_list
 from rag.pictures.of_answers import compare_picture
 
 if TYPE_CHECKING:
@@ -69,7 +69,7 @@ class Answers(commands.Cog):
     @app_commands.describe(papers="2 to 4 arXiv IDs separated by spaces")
     @llm_cooldown()
     async def compare(self, interaction: discord.Interaction, papers: str) -> None:
-        ids = [i for i in re.split(r"[\s,，、;]+", papers) if i]
+        ids = split_id_list(papers)
         await self._answer(interaction, lambda lang: t("title.compare", lang, ids=" · ".join(ids)),
                            lambda lang, on_text, on_queue: self.bot.answerer.compare(
                                ids, lang, on_text, on_queue, self._caller(interaction)),
@@ -83,11 +83,28 @@ class Answers(commands.Cog):
     async def recommend(self, interaction: discord.Interaction, interest: str | None = None,
                         count: app_commands.Range[int, 1, 10] = 5) -> None:
         if not interest:  # more like the papers this user saved, shown to them only
-            await self.bot.get_cog("People").recommend_saved(interaction, count)
+            await self.recommend_saved(interaction, count)
             return
         await self._answer(interaction, lambda lang: t("title.recommend", lang, target=interest),
                            lambda lang, on_text, on_queue: self.bot.answerer.recommend(
                                interest, count, lang, on_text, on_queue, self._caller(interaction)))
+
+    async def recommend_saved(self, interaction: discord.Interaction, count: int) -> None:
+        """/recommend without an interest: more like the user's saved papers, shown to them
+        only (the reasons name what they saved)."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        language = language_for(interaction.locale)
+        saved = self.bot.engine.people.saved(interaction.user.id)
+        if not saved:
+            await interaction.edit_original_response(content=t("recommend.no_saved", language))
+            return
+        title = t("title.recommend_saved", language)
+        await answer_interaction(
+            interaction, title, language,
+            lambda on_text, on_queue: self.bot.answerer.recommend_from(
+                saved, count, language, on_text, on_queue, self.bot.caller(interaction.user, interaction.guild)),
+            self.bot.config.discord.stream_edit_interval,
+            buttons=answer_buttons(self.bot, title, interaction.user.id, interaction.guild_id), ephemeral=True)
 
     @summarize.autocomplete("target")
     @recommend.autocomplete("interest")
@@ -98,3 +115,7 @@ class Answers(commands.Cog):
     @compare.autocomplete("papers")
     async def papers_autocomplete(self, interaction: discord.Interaction, current: str):
         return id_list_choices(self.bot.listing()[0], current)
+
+
+async def setup(bot: PaperBot) -> None:
+    await bot.add_cog(Answers(bot))

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import discord
 from discord.ext import commands
 
-from bot.cogs.feedback import answer_buttons
+from bot.buttons import answer_buttons
 from bot.cooldown import OnCooldown
 from bot.errors import explain, user_message
 from bot.i18n import t
@@ -101,3 +101,6 @@ class ChannelQuestions(commands.Cog):
                 turns.append((self._question(m), []))
         return [(q, "\n".join(a)) for q, a in turns if q and a][-HISTORY_TURNS:]
 
+
+async def setup(bot: PaperBot) -> None:
+    await bot.add_cog(ChannelQuestions(bot))

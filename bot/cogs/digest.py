@@ -27,18 +27,18 @@ from discord import app_commands
 from discord.ext import commands, tasks
 
 from bot import pictures, render, schedule
+from bot.buttons import answer_buttons
+from bot.checks import admins_only
 from bot.choices import timezone_choices
-from bot.cogs.feedback import answer_buttons
 from bot.cooldown import llm_cooldown
 from bot.i18n import WEEKDAY_NAMES, language_for, t
 from bot.render import NO_MENTIONS
 from bot.replies import answer_interaction, make_buttons
 from bot.state import DigestState, GuildDigest, PendingPost
-from rag.answers.operations import Answer
-from rag.records import open_db
+from rag.answers.answer import Answer
+from rag.models.usage import BOT
 from rag.pictures.of_answers import digest_picture
 from rag.text.language import EN, base_language
-from rag.models.usage import BOT
 
 if TYPE_CHECKING:
     from bot.app import PaperBot
@@ -68,8 +68,7 @@ def nonce(guild_id: int, slot: dt.datetime, page: int) -> str:
 class Digest(commands.Cog):
     def __init__(self, bot: PaperBot):
         self.bot = bot
-        state_dir = bot.config.state_dir
-        self.state = DigestState(open_db(state_dir), legacy_json=state_dir / "digest.json")
+        self.state = DigestState(bot.engine.records, legacy_json=bot.config.state_dir / "digest.json")
         self._lock = asyncio.Lock()  # one tick or settings change at a time: nothing posts twice
 
     async def cog_load(self) -> None:
@@ -197,9 +196,7 @@ class Digest(commands.Cog):
                                                  "digest.png"))
 
     @app_commands.command(name="digest-channel", description="Admin: where and when the weekly digest is posted")
-    @app_commands.default_permissions(manage_guild=True)
-    @app_commands.checks.has_permissions(manage_guild=True)  # the default can be changed by server admins
-    @app_commands.guild_only()
+    @admins_only()
     @app_commands.describe(channel="Channel for the weekly digest (leave empty to stop the digest)",
                            weekday="Day of the week (default from the config)",
                            time="Time of day, 24-hour HH:MM (default from the config)",
@@ -247,3 +244,7 @@ class Digest(commands.Cog):
         return t("digest.set", language, channel=channel.mention,
                  weekday=WEEKDAY_NAMES[base_language(language)][schedule.WEEKDAYS.index(weekday)], time=at, timezone=zone,
                  next=discord.utils.format_dt(schedule.next_slot(now, weekday, at, zone), "F"))
+
+
+async def setup(bot: PaperBot) -> None:
+    await bot.add_cog(Digest(bot))

@@ -24,12 +24,14 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import render
-from bot.cogs.people import SaveButton, guarded, people_of
+from bot.buttons import SaveButton
 from bot.i18n import language_for, papers_label, t
 from bot.render import NO_MENTIONS, clip, escape, follow_text
-from rag.text.language import visible_text
-from rag.people import DM_PAPERS, MAX_FOLLOWS, MAX_VALUE, Follower, match_follows, new_papers
+from bot.replies import guarded
+from rag.follows import DM_PAPERS, match_follows, new_papers
 from rag.papers.topics import resolve_topics
+from rag.people import MAX_FOLLOWS, MAX_VALUE, Follower
+from rag.text.language import visible_text
 
 if TYPE_CHECKING:
     from bot.app import PaperBot
@@ -61,7 +63,7 @@ class UnfollowButton(discord.ui.DynamicItem[discord.ui.Button], template=r"pb:un
     @guarded
     async def callback(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer()  # acknowledged: the list is redrawn in place
-        people_of(interaction.client).unfollow(interaction.user.id, self.follow_id)
+        interaction.client.engine.people.unfollow(interaction.user.id, self.follow_id)
         embed, view, text = following_message(interaction.client, interaction.user.id,
                                               language_for(interaction.locale))
         await interaction.edit_original_response(content=text, embed=embed, view=view, allowed_mentions=NO_MENTIONS)
@@ -69,7 +71,7 @@ class UnfollowButton(discord.ui.DynamicItem[discord.ui.Button], template=r"pb:un
 
 def following_message(bot: PaperBot, user_id: int, language: str):
     """(embed, view, text): the user's follows with a remove button each, or a text when none."""
-    people = people_of(bot)
+    people = bot.engine.people
     follows = people.follows(user_id)
     if not follows:
         return None, None, t("following.empty", language)
@@ -82,8 +84,6 @@ def following_message(bot: PaperBot, user_id: int, language: str):
 
 
 class Follows(commands.Cog):
-    ITEMS = (UnfollowButton,)
-
     def __init__(self, bot: PaperBot):
         self.bot = bot
 
@@ -105,7 +105,7 @@ class Follows(commands.Cog):
         wanted = [(kind, value) for kind, value in wanted if value]
         if not wanted:
             return t("follow.need_one", language)
-        people, now = people_of(self.bot), self.bot.clock()
+        people, now = self.bot.engine.people, self.bot.clock()
         slot, cutoff = self._digest_of(interaction.guild_id)
         added, already, notes, starting = [], [], [], False
         for kind, value in wanted:
@@ -148,7 +148,7 @@ class Follows(commands.Cog):
             return True
         except (discord.Forbidden, discord.NotFound) as exc:
             log.info("cannot DM a new follower (%s): their weekly DMs wait for them to run /follow again", exc.code)
-            people_of(self.bot).pause(interaction.user.id, None, "dms_closed")
+            self.bot.engine.people.pause(interaction.user.id, None, "dms_closed")
             return False
 
     @follow.autocomplete("topic")
@@ -170,7 +170,7 @@ class Follows(commands.Cog):
         cut-off)); returns the users who got one. Never raises: the digest is done."""
         sent = []
         try:
-            people = people_of(self.bot)
+            people = self.bot.engine.people
             for follower in people.due(digests):
                 slot, cutoff = digests[follower.guild_id]
                 if await self._dm(people, follower, slot, cutoff or slot):
@@ -206,3 +206,8 @@ class Follows(commands.Cog):
                         exc if isinstance(exc, discord.HTTPException) else repr(exc))
             people.dm_done(user_id, slot, None)
         return False
+
+
+async def setup(bot: PaperBot) -> None:
+    bot.add_dynamic_items(UnfollowButton)  # /following keeps working after a restart
+    await bot.add_cog(Follows(bot))

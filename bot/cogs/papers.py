@@ -11,17 +11,17 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import pictures, render
+from bot.buttons import paper_view
 from bot.choices import paper_choices
-from bot.cogs.people import paper_view
 from bot.i18n import language_for
 from bot.replies import send_pages, send_private
-from rag.answers.operations import AnswerError
+from rag.errors import InputError
 from rag.papers.ids import parse_arxiv_id
-from rag.text.language import visible_text
+from rag.papers.topics import resolve_topics
 from rag.pictures.of_answers import topics_picture
 from rag.search.retrieval import HybridRetriever
 from rag.store.chroma import SearchFilter
-from rag.papers.topics import resolve_topics
+from rag.text.language import visible_text
 
 if TYPE_CHECKING:
     from bot.app import PaperBot
@@ -53,10 +53,10 @@ class Papers(commands.Cog):
         language = language_for(interaction.locale)
         query, author, topic = (visible_text(x or "") for x in (query, author, topic))
         if not (query or author or topic):
-            raise AnswerError("empty", "Give words, an author or a topic to search for.")
+            raise InputError("empty", "Give words, an author or a topic to search for.")
         topics = resolve_topics(topic, [t for t, _ in self.bot.listing()[1]]) if topic else ()
         if topic and not topics:
-            raise AnswerError("unknown_topic", f"No topic matches {topic!r}.", target=topic)
+            raise InputError("unknown_topic", f"No topic matches {topic!r}.", target=topic)
         await interaction.response.defer(thinking=True)
         filters = SearchFilter(topics=topics, authors=(author,) if author else ())
         if query:
@@ -84,3 +84,7 @@ class Papers(commands.Cog):
         language, topics = language_for(interaction.locale), self.bot.listing()[1]
         picture = await pictures.draw(self.bot, lambda: topics_picture(topics, language), "topics.png")
         await send_pages(interaction, render.topics_pages(topics, language), picture=picture, language=language)
+
+
+async def setup(bot: PaperBot) -> None:
+    await bot.add_cog(Papers(bot))

@@ -1,0 +1,108 @@
+"""The composition root: everything paperbot is made of, built once from the config, the
+one place that knows how the parts fit. The CLI and the bot receive an Engine (the bot as
+`bot.engine`, like RoboDanny's `bot.pool`); nothing else opens the records, the store or
+the model itself. Parts are built on first use, so a command that needs only the records
+(`paperbot usage`) never opens Chroma or loads a model.
+
+Parts a test brings itself (a shared knowledge base, an answerer without a cache) are
+given as keyword arguments and used instead of building them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from collections.abc import Callable
+from functools import cached_property
+
+from rag.answers.cache import AnswerCache
+from rag.answers.gloss import Glosser
+from rag.answers.operations import Answerer, cpu_pool
+from rag.answers.rewrite import Rewriter
+from rag.answers.rows import RowWriter
+from rag.config import Config
+from rag.files import use_caches
+from rag.models.chat import ChatModel, make_llm
+from rag.models.usage import Budget, Ledger
+from rag.papers.arxiv import ArxivClient
+from rag.papers.inbox import Inbox
+from rag.papers.table import read_tables
+from rag.people import People
+from rag.records import Database
+from rag.store.add import Adder
+from rag.store.enrich import EnrichReport, enrich
+from rag.store.knowledge import IngestReport, KnowledgeBase
+
+log = logging.getLogger(__name__)
+
+
+class Engine:
+    def __init__(self, config: Config, **parts):
+        self.config = config
+        use_caches(config.cache_dir)
+        self.__dict__.update(parts)  # given parts take the place of the cached properties below
+
+    # -- the parts ------------------------------------------------------------------
+    @cached_property
+    def pool(self):
+        """The one pool for CPU work (search, tokenising, claim checks), never the event
+        loop's default executor."""
+        return cpu_pool()
+
+    @cached_property
+    def records(self) -> Database:
+        return Database(self.config.records_path)
+
+    @cached_property
+    def ledger(self) -> Ledger:
+        return Ledger(self.records, self.config.prices)
+
+    @cached_property
+    def llm(self) -> ChatModel | None:
+        """The configured language model, or None: offline mode."""
+        return make_llm(self.config, ledger=self.ledger)
+
+    @cached_property
+    def kb(self) -> KnowledgeBase:
+        return KnowledgeBase(self.config)
+
+    @cached_property
+    def answerer(self) -> Answerer:
+        config, llm = self.config, self.llm
+        return Answerer(self.kb, llm, top_k=config.retrieval.top_k,
+                        max_question_chars=config.retrieval.max_question_chars,
+                        cache=AnswerCache(self.records, config.cache.max_entries) if config.cache.enabled else None,
+                        budget=Budget(config.budget, self.ledger),
+                        rewriter=Rewriter(llm, self.records) if llm and config.retrieval.rewrite else None,
+                        pool=self.pool)
+
+    @cached_property
+    def people(self) -> People:
+        return People(self.records)
+
+    @cached_property
+    def arxiv(self) -> ArxivClient:
+        settings = self.config.arxiv
+        return ArxivClient(settings.api_base, min_interval=settings.min_interval, timeout=settings.timeout)
+
+    @cached_property
+    def adder(self) -> Adder:
+        config = self.config
+        inbox = Inbox(config.inbox_path, header_source=next((p for p in config.table_paths if p.is_file()), None))
+        return Adder(self.kb, inbox, self.arxiv, RowWriter(self.kb, self.llm), self.offload)
+
+    async def offload(self, fn: Callable, *args, **kwargs):
+        """CPU work in the engine's pool, off the event loop."""
+        return await asyncio.get_running_loop().run_in_executor(self.pool, functools.partial(fn, *args, **kwargs))
+
+    # -- what the CLI and the bot both do -----------------------------------------------
+    def ingest(self, paths=None, progress: bool = False) -> tuple[IngestReport, list]:
+        """The tables (the configured ones by default) into the store: (the report, the
+        rows skipped with why). With a model, each paper gets its English gloss once."""
+        table = read_tables(paths or [p for p in self.config.table_paths if p.is_file()])
+        return self.kb.ingest(table.papers, progress=progress, glosser=Glosser(self.llm)), table.errors
+
+    def enrich(self) -> EnrichReport:
+        """Abstracts and authors from arXiv for the papers without them, once each."""
+        return enrich(self.kb, self.arxiv, self.records)
