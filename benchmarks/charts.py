@@ -3,7 +3,7 @@
     .venv/bin/python -m benchmarks.charts            # 3 cold processes, 20 warm calls each
     .venv/bin/python -m benchmarks.charts --warm 50 --cold 5
 
-Cold: a fresh process imports rag.charts and draws the digest of 200 papers over ~30
+Cold: a fresh process imports rag.pictures.charts and draws the digest of 200 papers over ~30
 topics; the time includes importing matplotlib, reading the fonts' charmaps and
 registering them (the first picture a bot draws after a start). Warm: the same process
 drawing again: the digest, the topics chart of 200 topics, and the comparison table of 4
@@ -31,7 +31,7 @@ def digest_inputs(n: int = 200):
     """A digest of n new papers (synthetic, ~30 topics, some long or with an emoji) and the
     12-week history of a list that also has 4n older papers."""
     from benchmarks.synthetic import synthetic_papers
-    from rag.pictures import charts
+    from rag.pictures.of_answers import count_topics, weekly_counts
 
     papers = synthetic_papers(n)
     topics = [((LONG_TOPICS[i % len(LONG_TOPICS)],) if i % 5 == 0 else ()) + p.topics for i, p in enumerate(papers)]
@@ -41,7 +41,7 @@ def digest_inputs(n: int = 200):
     for paper_topics in topics:  # each paper under its first topic, as the digest lists them
         groups[paper_topics[0]] = groups.get(paper_topics[0], 0) + 1
     counts = sorted(groups.items(), key=lambda item: -item[1])
-    return counts, charts.weekly_counts(new + older, NOW), n, len(charts.count_topics(topics))
+    return counts, weekly_counts(new + older, NOW), n, len(count_topics(topics))
 
 
 def topics_inputs(n: int = 200):
@@ -50,12 +50,12 @@ def topics_inputs(n: int = 200):
 
 def compare_inputs():
     from benchmarks.synthetic import synthetic_papers
-    from rag.pictures import charts
+    from rag.answers.offline import summary_parts
 
     columns = []
     for n, paper in enumerate(synthetic_papers(4, seed=11), 1):
         long = paper.summary * 4
-        parts = charts.summary_parts(long, per_part=3)
+        parts = summary_parts(long, per_part=3)
         columns.append({"n": n, "title": paper.title + ": A Long Subtitle About Scaling Laws and Alignment",
                         "date": paper.date, "topics": list(paper.topics), "problem": parts["problem"] * 2,
                         "method": parts["method"] * 2, "results": parts["results"] * 2})
@@ -65,7 +65,7 @@ def compare_inputs():
 def cold() -> dict:
     """Run in a fresh process: import, then the first digest."""
     start = time.perf_counter()
-    from rag.pictures import charts
+    from rag.pictures import charts, fonts
 
     imported = time.perf_counter()
     counts, weekly, papers, _ = digest_inputs()
@@ -73,7 +73,7 @@ def cold() -> dict:
     import matplotlib.figure  # noqa: F401  (what the first picture imports)
 
     mpl = time.perf_counter()
-    charts._fonts()  # FreeType: open the chain's fonts, read their charmaps
+    fonts._fonts()  # FreeType: open the chain's fonts, read their charmaps
     fonts = time.perf_counter()
     chart = charts.digest_chart(counts, weekly, "zh", title="每週論文摘要")
     done = time.perf_counter()

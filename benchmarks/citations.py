@@ -293,7 +293,7 @@ class Report:
         self.tallies: dict[tuple[str, str, str], Tally] = defaultdict(Tally)
         self.timings: dict[str, list[float]] = defaultdict(list)
         self.failures: list[dict] = []
-        self.errors: list[str] = []  # end to end: cases the pipeline refused (AnswerError)
+        self.errors: list[str] = []  # end to end: cases the pipeline refused (InputError)
 
     def add(self, pipeline: str, case: Case, seen: list[Seen], thrown_away: bool = False,
             unchanged: bool | None = None) -> None:
@@ -405,11 +405,10 @@ class Pipeline:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         sys.path.insert(0, str(ROOT / "tests"))  # the tests' loopback OpenAI-compatible server
         from peers.llm_server import LLMServer
-
         from rag.answers.operations import Answerer
         from rag.config import Config, DataSettings, LLMSettings
-        from rag.store.knowledge import KnowledgeBase
         from rag.models.chat import make_llm
+        from rag.store.knowledge import KnowledgeBase
 
         self._tmp = tempfile.TemporaryDirectory(prefix="paperbot-citations-")
         self.server = LLMServer().__enter__()
@@ -463,17 +462,17 @@ def run_end_to_end(cases: list[Case], wired: bool = False) -> Report:
     check_citations (by wrapping the check it calls), before that change is made."""
     report = Report()
     if wired:
-        import rag.answers.operations
-        from rag.claims.citations import check_citations
+        import rag.answers.compose
         from rag.claims.attribution import attribute
+        from rag.claims.citations import check_citations
 
         def attributed(text, sources, known, renumber=True):
             return check_citations(attribute(text, sources, "en").text, sources, known, renumber)
 
-        rag.answers.operations.check_citations = attributed
+        rag.answers.compose.check_citations = attributed
 
     async def run_all(pipeline: Pipeline) -> None:
-        from rag.answers.operations import AnswerError
+        from rag.errors import InputError
 
         for case in cases:
             start = time.perf_counter()
@@ -485,7 +484,7 @@ def run_end_to_end(cases: list[Case], wired: bool = False) -> Report:
                     answer, given = await pipeline.run(case.op, case.input,
                                                        lambda ids, case=case: numbered(case.reply, ids))
                     report.timings["answer end to end"].append((time.perf_counter() - start) * 1000)
-            except AnswerError as exc:  # the user gets no answer: nothing of it is shown
+            except InputError as exc:  # the user gets no answer: nothing of it is shown
                 pipeline.server.reset()
                 report.errors.append(f"{case.id}: {exc}")
                 report.add("pipeline" + (" (wired)" if wired else ""), case, evaluate("", {}, case.truths), True)

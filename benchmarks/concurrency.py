@@ -79,7 +79,7 @@ def model_alone(llm: LLMServer, n: int) -> list[float]:
 
     async def one(client) -> float:
         started = time.monotonic()
-        stream = await client.post("/chat/completions", cast_to=object, stream=True,  # as rag.llm reads it
+        stream = await client.post("/chat/completions", cast_to=object, stream=True,  # as rag.models.chat reads it
                                    stream_cls=openai.AsyncStream[object],
                                    body={"model": "bench-model", "stream": True,
                                          "messages": [{"role": "user", "content": "?"}]})
@@ -178,7 +178,7 @@ def main() -> int:
     ]
     print(f"{args.n} concurrent /ask; the model streams each answer for 2.0 s; {args.n} streams at once from a "
           f"bare openai client, no bot: p50 {statistics.median(alone):.2f} s, p95 {model_time:.2f} s (the floor)\n")
-    print(f"| measure | value | floor | ratio | target |\n|---|---:|---:|---:|---|")
+    print("| measure | value | floor | ratio | target |\n|---|---:|---:|---:|---|")
     for name, value, floor, target in rows:
         ratio = f"{value / floor:.2f}" if floor else ""
         print(f"| {name} | {value:.2f} | {f'{floor:.2f}' if floor else ''} | {ratio} | {target} |")

@@ -91,8 +91,8 @@ def ingest(state: Path, size: int, include: Iterable[Path] = (), abstracts: bool
     import time
 
     from rag.config import load_config
-    from rag.store.knowledge import KnowledgeBase
     from rag.papers.table import read_tables
+    from rag.store.knowledge import KnowledgeBase
 
     state.mkdir(parents=True, exist_ok=True)
     config = load_config(write_config(state))

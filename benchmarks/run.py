@@ -114,9 +114,11 @@ def one_size(n: int, embed_limit: int, workdir: Path, source: str, abstracts: bo
     """Everything for one corpus size, in this process."""
     from rag.config import EmbeddingSettings
     from rag.models.embeddings import load_embed_model
-    from rag.store.knowledge import KnowledgeBase, embed_text
-    from rag.store.lexical import corrections, query_tokens, tokenize
+    from rag.search.question import Question
     from rag.search.retrieval import HybridRetriever
+    from rag.search.typos import corrections, misspellings
+    from rag.store.knowledge import KnowledgeBase, embed_text
+    from rag.text.tokens import tokenize
 
     result: dict = {"papers": n}
     papers, result["text"] = bench_papers(n, source, abstracts)
@@ -165,8 +167,8 @@ def one_size(n: int, embed_limit: int, workdir: Path, source: str, abstracts: bo
     queries = real_queries() if source == "corpus" else SYNTHETIC_QUERIES * 4
     index = kb.lexical
     for name, fn in {
-        "lexical": lambda q: index.search(query_tokens(q), extra=corrections(index.misspellings(q))),
-        "dense": lambda q: retriever._dense(q),
+        "lexical": lambda q: index.search(Question(q).fields, extra=corrections(misspellings(index, q))),
+        "dense": lambda q: retriever._dense(Question(q), q, index.row),
         "hybrid": lambda q: retriever.search(q),
     }.items():
         fn(queries[0])
@@ -190,7 +192,6 @@ def answer_time(kb, queries: list[str]) -> float:
     citation check + rendering, i.e. everything but the model's own time."""
     sys.path.insert(0, str(ROOT / "tests"))  # the tests' loopback OpenAI-compatible server
     from peers.llm_server import LLMServer, reply
-
     from rag.answers.operations import Answerer
     from rag.config import LLMSettings
     from rag.models.chat import make_llm

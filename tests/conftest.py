@@ -152,20 +152,21 @@ def bot_config(tmp_path: Path, server, base: Config | None = None, **discord) ->
 @contextlib.asynccontextmanager
 async def running_bot(config: Config, kb, llm=None, answerer=None, **options):
     """The product bot (PaperBot), started in this event loop and ready; closed after.
-    `answerer` defaults to one with `llm` and no cache or budgets (`open_answerer` builds
-    the configured one). discord.py's Discord location is restored afterwards."""
+    `answerer` defaults to one with `llm` and no cache or budgets (an Engine builds the
+    configured one). discord.py's Discord location is restored afterwards."""
     import discord.gateway
     import discord.http
 
     from bot.app import PaperBot
     from bot.run import launch, point_at
     from rag.answers.operations import Answerer
+    from rag.engine import Engine
 
     saved = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
     point_at(config.discord)
     answerer = answerer or Answerer(kb, llm, top_k=config.retrieval.top_k,
                                     max_question_chars=config.retrieval.max_question_chars)
-    bot = PaperBot(config, kb, answerer, guild_ready_timeout=0.1, **options)
+    bot = PaperBot(Engine(config, kb=kb, answerer=answerer), guild_ready_timeout=0.1, **options)
     try:
         task = await launch(bot, BOT_TOKEN)
         try:

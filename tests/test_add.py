@@ -19,14 +19,16 @@ import pytest
 from conftest import SEED, llm_config, make_config
 from peers.arxiv_server import ArxivServer
 from peers.llm_server import reply
-from rag.papers.arxiv import ArxivClient
-from rag.records import open_db
-from rag.store.enrich import enrich
-from rag.store.add import ADDED, FAILED, LISTED, UNKNOWN, WITHDRAWN, AddError, open_adder
 from rag.answers.operations import Answerer
 from rag.config import ArxivSettings
+from rag.engine import Engine
+from rag.errors import InputError
+from rag.papers.arxiv import ArxivClient
 from rag.papers.table import parse_table
+from rag.records import Database
 from rag.search.retrieval import HybridRetriever
+from rag.store.add import ADDED, FAILED, LISTED, UNKNOWN, WITHDRAWN
+from rag.store.enrich import enrich
 
 NEW = "2406.01234"
 TITLE = "LongGraphRAG: Knowledge-Graph Retrieval for Book-Length Question Answering"
@@ -59,7 +61,7 @@ def kb(fresh_kb, seed_papers):
 async def test_without_a_model_the_row_is_a_draft_with_the_abstract_and_the_nearest_papers_topics(
         kb, arxiv, tmp_path):
     config = configured(tmp_path, arxiv)
-    adder = open_adder(config, kb)
+    adder = Engine(config, kb=kb).adder
     (result,) = await adder.add([f"https://arxiv.org/abs/{NEW}v2"])
     assert result.status == ADDED and result.draft
     paper = kb.get(NEW)  # in the knowledge base at once
@@ -78,39 +80,35 @@ async def test_without_a_model_the_row_is_a_draft_with_the_abstract_and_the_near
 
 async def test_with_a_model_the_row_gets_a_traditional_chinese_summary_and_listed_topics(
         kb, arxiv, llm_server, tmp_path):
-    from rag.answers.operations import open_answerer
-
     config = configured(tmp_path, arxiv, llm=llm_config(tmp_path, llm_server).llm)
-    llm = open_answerer(config, kb).llm
+    engine = Engine(config, kb=kb)
     llm_server.script(reply("主题：RAG 优化、长文本\n摘要：为了回答分散在整本书中的问题，本研究提出 LongGraphRAG，"
                             "在书中的实体与事件上建立知识图谱，并以个性化 PageRank 检索相连的子图。"
                             "在 NarrativeQA 上，其精确匹配比稠密检索高 7.2 分，且少读 40% 的 token（见 arXiv:2999.00001）。"))
-    (result,) = await open_adder(config, kb, llm).add([NEW])
+    (result,) = await engine.adder.add([NEW])
     paper = kb.get(NEW)
     assert result.status == ADDED and not result.draft and not paper.draft
     assert paper.summary.startswith("為了回答分散在整本書中的問題") and "2999.00001" not in paper.summary
     assert paper.topics[0] == "RAG 優化"  # a listed topic, in the list's script
     sent = llm_server.last_chat()
     assert "RAG 優化" in sent[-1]["content"] and ABSTRACT[:40] in sent[-1]["content"]
-    (call,) = llm.ledger.db.query("SELECT operation, outcome FROM model_calls")
+    (call,) = engine.records.query("SELECT operation, outcome FROM model_calls")
     assert tuple(call) == ("add", "ok")
 
 
 async def test_an_unusable_model_summary_leaves_the_draft(kb, arxiv, llm_server, tmp_path):
-    from rag.answers.operations import open_answerer
-
     config = configured(tmp_path, arxiv, llm=llm_config(tmp_path, llm_server).llm)
     llm_server.script(reply("Sure! Here is a summary: it is a great paper about graphs."))
-    (result,) = await open_adder(config, kb, open_answerer(config, kb).llm).add([NEW])
+    (result,) = await Engine(config, kb=kb).adder.add([NEW])
     assert result.status == ADDED and result.draft and kb.get(NEW).summary == kb.get(NEW).abstract
 
 
 async def test_listed_unknown_withdrawn_and_malformed_ids_are_each_said(kb, arxiv, tmp_path):
-    adder = open_adder(configured(tmp_path, arxiv), kb)
+    adder = Engine(configured(tmp_path, arxiv), kb=kb).adder
     results = await adder.add(["arXiv:2405.14831v2", "2406.09999", "2406.05555"])
     assert [r.status for r in results] == [LISTED, UNKNOWN, WITHDRAWN]
     assert results[0].paper.title.startswith("HippoRAG")
-    with pytest.raises(AddError) as info:
+    with pytest.raises(InputError) as info:
         await adder.add(["2406.01234", "not-an-id"])
     assert info.value.code == "bad_id" and "not-an-id" in str(info.value)
     assert not (tmp_path / "data" / "added.md").exists()  # nothing was written for bad input
@@ -119,14 +117,14 @@ async def test_listed_unknown_withdrawn_and_malformed_ids_are_each_said(kb, arxi
 async def test_arxiv_down_loses_nothing_and_says_so(kb, tmp_path):
     with ArxivServer() as gone:
         config = configured(tmp_path, gone)
-    (result,) = await open_adder(config, kb).add([NEW])  # the server has stopped: nothing listens
+    (result,) = await Engine(config, kb=kb).adder.add([NEW])  # the server has stopped: nothing listens
     assert result.status == FAILED and "could not be reached" in result.reason
     assert not config.inbox_path.exists() and kb.get(NEW) is None
 
 
 async def test_two_adds_of_the_same_paper_at_once_write_one_row(kb, arxiv, tmp_path):
     config = configured(tmp_path, arxiv)
-    first, second = await asyncio.gather(open_adder(config, kb).add([NEW]), open_adder(config, kb).add([NEW]))
+    first, second = await asyncio.gather(Engine(config, kb=kb).adder.add([NEW]), Engine(config, kb=kb).adder.add([NEW]))
     assert sorted([first[0].status, second[0].status]) == [ADDED, LISTED]
     assert config.inbox_path.read_text(encoding="utf-8").count(NEW) == 1
 
@@ -138,7 +136,7 @@ async def test_a_read_only_inbox_is_a_clear_failure(kb, arxiv, tmp_path):
     before = config.inbox_path.read_text()
     config.inbox_path.chmod(stat.S_IRUSR | stat.S_IRGRP)
     try:
-        (result,) = await open_adder(config, kb).add([NEW])
+        (result,) = await Engine(config, kb=kb).adder.add([NEW])
     finally:
         config.inbox_path.chmod(stat.S_IRUSR | stat.S_IWUSR)
     assert result.status == FAILED and "read-only" in result.reason.lower() or "not writable" in result.reason.lower()
@@ -189,7 +187,7 @@ def test_paperbot_add_and_ingest_enrich_every_paper_from_arxiv_once(arxiv, tmp_p
 
 
 def test_a_question_naming_an_author_arxiv_lists_finds_their_papers(kb, arxiv, tmp_path):
-    enrich(kb, ArxivClient(arxiv.api_base, min_interval=0.01), open_db(tmp_path / "state"))
+    enrich(kb, ArxivClient(arxiv.api_base, min_interval=0.01), Database(tmp_path / "state" / "paperbot.sqlite"))
     search = HybridRetriever(kb, k=5).search
     alone = search("any paper by Bernal Jimenez Gutierrez?")  # the list says Jiménez Gutiérrez
     assert [h.paper.arxiv_id for h in alone] == ["2405.14831"] and alone[0].named

@@ -6,9 +6,10 @@ import json
 
 import pytest
 
-from conftest import llm_config, make_config
+from conftest import llm_config
 from peers.llm_server import delay, malformed, reply, status, stream_error
-from rag.answers.operations import AnswerError, Answerer
+from rag.answers.operations import Answerer
+from rag.errors import InputError
 from rag.models.chat import make_llm
 
 FAST_429 = {"retry-after-ms": "10"}
@@ -175,7 +176,7 @@ async def test_injection_inside_a_summary_is_passed_as_defused_data(fresh_kb, se
 
 @pytest.mark.parametrize("question, code", [("", "empty"), ("   \n ", "empty"), ("x" * 10_000, "too_long")])
 async def test_empty_and_oversized_questions_are_clear_errors(online, llm_server, question, code):
-    with pytest.raises(AnswerError) as info:
+    with pytest.raises(InputError) as info:
         await online.ask(question)
     assert info.value.code == code
     assert llm_server.chat_requests() == []  # nothing was sent, nothing was paid for
@@ -237,7 +238,7 @@ async def test_compare_side_by_side_and_its_errors(offline):
     for ids, code in [(["2405.19332"], "compare_count"), (["2405.19332"] * 2, "compare_repeated"),
                       (["2405.19332", "2405.99999"], "unknown_id"), (["a", "b", "c", "d", "e"], "compare_count"),
                       (["2405.19332", "nope"], "bad_id")]:
-        with pytest.raises(AnswerError) as info:
+        with pytest.raises(InputError) as info:
             await offline.compare(ids)
         assert info.value.code == code
 
@@ -286,11 +287,11 @@ async def test_json_shape(offline):
 async def test_a_model_rewrites_a_vague_question_into_search_phrasings_once(seeded_kb, llm_server, tmp_path):
     from dataclasses import replace as with_
 
-    from rag.answers.operations import open_answerer
     from rag.config import RetrievalSettings
+    from rag.engine import Engine
 
     config = with_(llm_config(tmp_path, llm_server), retrieval=RetrievalSettings(rewrite=True))
-    engine = open_answerer(config, seeded_kb)
+    engine = Engine(config, kb=seeded_kb).answerer
     vague = "any tips on what I should read?"  # alone, it finds nothing (see the offline test below)
     llm_server.script(reply("hippocampal indexing theory long-term memory retrieval\nknowledge graph PageRank"),
                       reply("HippoRAG follows the hippocampal indexing theory [1]."))
@@ -308,11 +309,11 @@ async def test_a_model_rewrites_a_vague_question_into_search_phrasings_once(seed
 async def test_what_a_weak_model_writes_instead_of_search_phrasings_is_not_searched(seeded_kb, llm_server, tmp_path):
     from dataclasses import replace as with_
 
-    from rag.answers.operations import open_answerer
     from rag.config import RetrievalSettings
+    from rag.engine import Engine
 
     config = with_(llm_config(tmp_path, llm_server), retrieval=RetrievalSettings(rewrite=True))
-    engine = open_answerer(config, seeded_kb)
+    engine = Engine(config, kb=seeded_kb).answerer
     question = "which paper swaps LoRA's two low-rank matrices for one square matrix?"
     # What Gemma 3 270M on llama.cpp wrote back for search phrasings: the question in its
     # tags, its chat template, Chinese, the question again (lowered recall@1 by 7-19 points).

@@ -32,7 +32,7 @@ def world(discord_server, fresh_kb, seed_papers, tmp_path):
 
 async def test_add_puts_the_paper_in_the_list_and_shows_its_card(world):
     server, config, kb, arxiv = world
-    async with running_bot(config, kb) as bot:
+    async with running_bot(config, kb):
         inter = server.send_interaction("add", {"papers": f"https://arxiv.org/abs/{NEW}v1 2405.14831 2406.99999"},
                                         user="admin")  # the Admin role may manage messages
         message = await inter.wait_settled(timeout=30)
@@ -43,7 +43,7 @@ async def test_add_puts_the_paper_in_the_list_and_shows_its_card(world):
         cards = {e["url"]: e for e in message.embeds}
         card = cards[f"https://arxiv.org/abs/{NEW}"]
         assert card["title"] == TITLE and "Mei Lin, Tomás Ruiz" in str(card["fields"])
-        assert f"https://arxiv.org/abs/2405.14831" in cards
+        assert "https://arxiv.org/abs/2405.14831" in cards
 
         by = server.send_interaction("search", {"author": "tomás"})  # authors from arXiv, searchable
         (found,) = [e for e in (await by.wait_settled(timeout=30)).embeds]

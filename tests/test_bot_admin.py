@@ -4,7 +4,6 @@ members are in test_bot_commands.py.)"""
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 
 from conftest import SEED, bot_config, make_config, running_bot

@@ -326,8 +326,8 @@ def test_feedback_export_feeds_paperbot_eval(seeded_kb, tmp_path, capsys):
     import asyncio
 
     from rag.answers.operations import Answerer
-    from rag.search.evaluation import evaluate, read_questions
     from rag.people import DOWN, UP, People
+    from rag.search.evaluation import evaluate, read_questions
 
     people = People(Database(tmp_path / "state" / "paperbot.sqlite"))
     answerer = Answerer(seeded_kb)

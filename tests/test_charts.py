@@ -19,8 +19,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from rag.pictures import charts
+from rag.answers.offline import summary_parts
 from rag.papers.table import read_tables
+from rag.pictures import charts, fonts, layout
+from rag.pictures.of_answers import count_topics, weekly_counts
 
 ROOT = Path(__file__).resolve().parent.parent
 UTC = dt.timezone.utc
@@ -129,7 +131,7 @@ def test_rendering_in_worker_threads_gives_the_same_pictures():
 # -- glyphs: no tofu ----------------------------------------------------------------------
 
 def test_cjk_english_and_emoji_label_has_every_glyph():
-    assert charts.missing_glyphs(MIXED) == set()
+    assert fonts.missing_glyphs(MIXED) == set()
     labels = [(MIXED, 5), ("Emoji ✨ 新主題 🧪", 3), ("對齊", 2)]
     drawn = []
     assert glyph_warnings(lambda: drawn.append(charts.digest_chart(labels, WEEKLY, "zh"))) == []
@@ -137,9 +139,9 @@ def test_cjk_english_and_emoji_label_has_every_glyph():
 
 
 def test_a_character_no_font_has_is_caught_and_not_drawn_as_a_box():
-    assert charts.missing_glyphs(f"對齊 {UNCOVERED} ok") == set(UNCOVERED)
-    assert charts.sanitize(f"對齊{UNCOVERED}ok") == "對齊\ufffdok"  # a visible substitute, one per run
-    assert charts.missing_glyphs(charts.sanitize(f"對齊{UNCOVERED}ok")) == set()
+    assert fonts.missing_glyphs(f"對齊 {UNCOVERED} ok") == set(UNCOVERED)
+    assert fonts.sanitize(f"對齊{UNCOVERED}ok") == "對齊\ufffdok"  # a visible substitute, one per run
+    assert fonts.missing_glyphs(fonts.sanitize(f"對齊{UNCOVERED}ok")) == set()
 
     # Drawn raw, matplotlib would put a box there (it says so) ...
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -148,7 +150,7 @@ def test_a_character_no_font_has_is_caught_and_not_drawn_as_a_box():
     def raw():
         figure = Figure()
         FigureCanvasAgg(figure)
-        figure.text(0.1, 0.5, f"對齊 {UNCOVERED}", fontproperties=charts._font(12))
+        figure.text(0.1, 0.5, f"對齊 {UNCOVERED}", fontproperties=fonts.font(12))
         figure.canvas.draw()
     assert glyph_warnings(raw)
 
@@ -167,11 +169,11 @@ def test_a_character_no_font_has_is_caught_and_not_drawn_as_a_box():
 def test_fonts_come_from_the_packages_never_the_system():
     from matplotlib import font_manager
 
-    found = font_manager.fontManager._find_fonts_by_props(charts._font(12))
-    assert [Path(str(path)) for path in found] == charts.font_paths()
+    found = font_manager.fontManager._find_fonts_by_props(fonts.font(12))
+    assert [Path(str(path)) for path in found] == fonts.font_paths()
     assert not any(str(path).startswith("/usr/share/fonts") for path in found)  # the system has a DejaVu Sans too
-    with pytest.raises(charts.ChartsUnavailable, match="pip install"):
-        charts._package_file("no_such_font_package", "Font.otf")
+    with pytest.raises(fonts.ChartsUnavailable, match="pip install"):
+        fonts._package_file("no_such_font_package", "Font.otf")
 
 
 # -- the topics chart ---------------------------------------------------------------------
@@ -191,7 +193,7 @@ def test_topics_chart_shows_the_largest_25_and_sums_the_rest_as_other():
 
 
 def test_topics_chart_with_26_or_fewer_topics_names_them_all(seed):
-    counts = charts.count_topics(p.topics for p in seed)
+    counts = count_topics(p.topics for p in seed)
     chart = charts.topics_chart(counts[:26], "zh")
     assert chart.details["other"] is None and chart.details["bars"] == counts[:26] and bar_count(chart) == 26
     assert counts[0] == ("多模態模型", 9)  # the seed's biggest topic, counted once per paper
@@ -203,7 +205,7 @@ def test_long_labels_are_shortened_with_an_ellipsis_not_clipped():
     chart = charts.topics_chart([(long, 3), ("對齊", 1)], "zh")
     label = chart.details["labels"][0]
     assert label.endswith("…") and long.startswith(label[:-1]) and "\n" not in label
-    assert charts.text_width(label) <= 20.5
+    assert fonts.text_width(label) <= 20.5
 
 
 # -- the comparison table -----------------------------------------------------------------
@@ -235,7 +237,7 @@ def test_compare_table_wraps_long_text_and_caps_its_height():
 
 def test_compare_table_with_seed_papers_in_english(seed):
     papers = [p for p in seed if p.arxiv_id in ("2405.20139", "2405.14831")]
-    columns = [{"n": n, "title": p.title, "date": p.date, "topics": list(p.topics), **charts.summary_parts(p.summary)}
+    columns = [{"n": n, "title": p.title, "date": p.date, "topics": list(p.topics), **summary_parts(p.summary)}
                for n, p in enumerate(papers, 1)]
     chart = charts.compare_table(columns, "en")
     assert "GNN-RAG" in chart.alt and "HippoRAG" in chart.alt and "Comparison table of 2 papers" in chart.alt
@@ -243,13 +245,13 @@ def test_compare_table_with_seed_papers_in_english(seed):
 
 
 def test_summary_parts_finds_problem_method_and_results():
-    parts = charts.summary_parts("Large models are costly to serve. However, existing caches lack reuse. "
+    parts = summary_parts("Large models are costly to serve. However, existing caches lack reuse. "
                                  "We propose FooCache, a prefix cache for agents. Experiments show a 3x speedup "
                                  "and 20% less memory. Code is at https://github.com/x/y.")
     assert parts == {"problem": "However, existing caches lack reuse.",
                      "method": "We propose FooCache, a prefix cache for agents.",
                      "results": "Experiments show a 3x speedup and 20% less memory."}
-    assert charts.summary_parts("") == {"problem": "", "method": "", "results": ""}
+    assert summary_parts("") == {"problem": "", "method": "", "results": ""}
 
 
 # -- alt text -----------------------------------------------------------------------------
@@ -276,26 +278,26 @@ def test_digest_of_an_empty_week_still_shows_the_trend():
 def test_weekly_counts_uses_the_digest_windows():
     added = [NOW, NOW - dt.timedelta(days=7), NOW - dt.timedelta(days=7, seconds=-1), NOW + dt.timedelta(seconds=1),
              NOW - dt.timedelta(days=84), NOW - dt.timedelta(days=83), dt.datetime(2024, 6, 1), None]
-    weekly = charts.weekly_counts(added, NOW)
+    weekly = weekly_counts(added, NOW)
     assert len(weekly) == 12
     assert weekly[0] == (dt.date(2024, 3, 11), 1)  # 84 days back is the first window's open end: not counted
     assert weekly[-1] == (dt.date(2024, 5, 27), 3)  # (now-7d, now]: the digest's own window; naive = UTC
     assert weekly[-2][1] == 1  # exactly 7 days back closes the previous window
     taipei = NOW.astimezone(dt.timezone(dt.timedelta(hours=8)))
-    assert charts.weekly_counts(added, taipei) == weekly  # same windows, labelled in local dates
+    assert weekly_counts(added, taipei) == weekly  # same windows, labelled in local dates
 
 
 def test_wrap_breaks_cjk_by_width_and_english_at_spaces():
     text = "大型語言模型在高階心智理論任務中達到成人水準，心智理論指的是人類以遞迴方式推理多種心理狀態的能力。"
-    lines = charts.wrap(text, 10)
+    lines = layout.wrap(text, 10)
     assert "".join(lines) == text
-    assert all(charts.text_width(line) <= 10 for line in lines)
+    assert all(fonts.text_width(line) <= 10 for line in lines)
     assert not any(line.startswith(("，", "。")) for line in lines)
-    cited = charts.wrap("類以遞迴方式推理多種心理狀態的能力。[3]", 10)
+    cited = layout.wrap("類以遞迴方式推理多種心理狀態的能力。[3]", 10)
     assert cited[-1].endswith("力。[3]")  # a citation never opens a line alone
-    english = charts.wrap("Retrieval-Augmented Generation for Large Language Models", 12)
+    english = layout.wrap("Retrieval-Augmented Generation for Large Language Models", 12)
     assert " ".join(english) == "Retrieval-Augmented Generation for Large Language Models"
-    assert all(charts.text_width(line) <= 12 for line in english)
+    assert all(fonts.text_width(line) <= 12 for line in english)
 
 
 def test_bad_input_gets_a_clear_error():

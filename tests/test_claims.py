@@ -5,8 +5,8 @@ import inspect
 
 import pytest
 
-from rag.claims.citations import check_citations
 from rag.claims.attribution import ADDED, FRAMING, KEPT, REATTRIBUTED, REMOVED, attribute
+from rag.claims.citations import check_citations
 from rag.text.script import to_simplified
 
 HIPPO, GNN_RAG, G_RAG, SPPO, SELM = "2405.14831", "2405.20139", "2405.18414", "2405.00675", "2405.19332"

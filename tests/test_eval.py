@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SEED, make_config
+from conftest import make_config
 from rag.search.evaluation import evaluate, read_questions
 from rag.search.retrieval import HybridRetriever
 
@@ -47,8 +47,8 @@ def test_seed_retrieval_meets_the_targets_and_beats_both_baselines(seeded_kb):
 @pytest.fixture(scope="module")
 def sample_kb(tmp_path_factory, embed_model, seed_papers):
     """The seed table and 150 real corpus rows, as a group's tables would give them."""
-    from rag.store.knowledge import KnowledgeBase
     from rag.papers.table import parse_table
+    from rag.store.knowledge import KnowledgeBase
 
     config = make_config(tmp_path_factory.mktemp("sample"))
     kb = KnowledgeBase(config, embed_model=embed_model)
@@ -82,7 +82,7 @@ def test_among_real_neighbours_every_kind_of_question_stays_above_its_floor(samp
 
 
 def test_a_rewrite_counts_where_it_agrees_with_the_question_and_only_there(sample_kb):
-    """The model's search phrasings (rag.rewrite) re-rank what the question could mean; a
+    """The model's search phrasings (rag.answers.rewrite) re-rank what the question could mean; a
     line about something else changes nothing (Gemma 3 270M answered one question with
     "What is your current research project?")."""
     retriever = HybridRetriever(sample_kb)

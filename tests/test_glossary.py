@@ -1,4 +1,4 @@
-"""Behaviour tests for rag.glossary (bilingual query expansion)."""
+"""Behaviour tests for rag.text.glossary (bilingual query expansion)."""
 
 import time
 
@@ -125,7 +125,7 @@ def test_terms_live_in_a_data_file_a_researcher_can_edit():
     import pytest
 
     path = glossary._TABLE_FILE
-    assert path.name == "glossary.txt" and path.parent.name == "rag"
+    assert path.name == "glossary.txt" and path.parent.name == "text"
     assert "knowledge graph" in path.read_text(encoding="utf-8")
     # A new line in the file's format is parsed like the rest; a malformed one names its line.
     en2zh, zh2en = glossary._parse("wombat curriculum | wombat = 袋熊課程\n", "glossary.txt")

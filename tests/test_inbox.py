@@ -12,8 +12,16 @@ from pathlib import Path
 import pytest
 
 from conftest import SEED
-from rag.papers.inbox import (DEFAULT_HEADER, DRAFT_MARKER, Inbox, InboxBusy, InboxError, InboxNotATable,
-                       InboxReadOnly, format_row)
+from rag.papers.inbox import (
+    DEFAULT_HEADER,
+    DRAFT_MARKER,
+    Inbox,
+    InboxBusy,
+    InboxError,
+    InboxNotATable,
+    InboxReadOnly,
+    format_row,
+)
 from rag.papers.table import Paper, parse_row, parse_table
 
 

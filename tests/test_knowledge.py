@@ -6,10 +6,10 @@ from dataclasses import replace
 import pytest
 
 from conftest import make_config, server_store
-from rag.store.knowledge import KnowledgeBase
 from rag.papers.table import parse_table
 from rag.search.retrieval import HybridRetriever
 from rag.store.chroma import SearchFilter, StoreUnavailable
+from rag.store.knowledge import KnowledgeBase
 
 
 def test_ingest_stores_every_paper_with_its_metadata(seeded_kb):
@@ -114,20 +114,21 @@ def test_changing_the_embedding_model_uses_a_new_collection(tmp_path):
 def test_an_llm_glosses_each_summary_once_and_english_questions_find_it(fresh_kb, seed_papers, llm_server):
     from conftest import llm_config
     from peers.llm_server import reply
+    from rag.answers.gloss import Glosser
     from rag.models.chat import make_llm
 
     llm_server.default = lambda body: reply(
         "Wombat-inspired curriculum for pruning pretraining data." if "2405.20541" in str(body) or "困惑度" in str(body)
         else "A paper about language models.")
     llm = make_llm(llm_config(fresh_kb.config.base_dir, llm_server))
-    report = fresh_kb.ingest(seed_papers[:5], llm=llm)
+    report = fresh_kb.ingest(seed_papers[:5], glosser=Glosser(llm))
     assert len(report.added) == 5 and len(llm_server.chat_requests()) == 5
     fresh_kb.refresh()
     assert fresh_kb.get("2405.20541").gloss.startswith("Wombat-inspired")
     hits = HybridRetriever(fresh_kb, k=3).search("wombat curriculum")
     assert hits[0].paper.arxiv_id == "2405.20541"
 
-    again = fresh_kb.ingest(seed_papers[:5], llm=llm)
+    again = fresh_kb.ingest(seed_papers[:5], glosser=Glosser(llm))
     assert len(again.unchanged) == 5 and len(llm_server.chat_requests()) == 5  # never regenerated
 
 
@@ -137,6 +138,7 @@ def test_a_gloss_that_is_not_a_translation_of_its_summary_is_not_kept(fresh_kb, 
     as the paper's own words, so such a reply would make an invented claim look cited."""
     from conftest import llm_config
     from peers.llm_server import reply
+    from rag.answers.gloss import Glosser
     from rag.claims.attribution import attribute
     from rag.models.chat import make_llm
 
@@ -147,7 +149,7 @@ def test_a_gloss_that_is_not_a_translation_of_its_summary_is_not_kept(fresh_kb, 
                "SELM": '<summary>\n<title>\n<a href="https://github.com/shenao-zhang/SELM"></a></summary>'}
     llm_server.default = lambda body: reply(next((r for key, r in replies.items() if key in str(body)),
                                                  "<summary>" + papers[-1].summary + "</summary>"))
-    fresh_kb.ingest(papers, llm=make_llm(llm_config(fresh_kb.config.base_dir, llm_server)))
+    fresh_kb.ingest(papers, glosser=Glosser(make_llm(llm_config(fresh_kb.config.base_dir, llm_server))))
     fresh_kb.refresh()
     assert fresh_kb.get("2405.14831").gloss == faithful
     assert [fresh_kb.get(i).gloss for i in ("2405.20541", "2405.19332", "2405.18870")] == ["", "", ""]
@@ -202,8 +204,8 @@ def test_openai_compatible_embeddings_resume_after_a_crash_mid_ingest(tmp_path, 
     writer thread while later papers were embedded), and the next ingest embeds only
     what is missing."""
     from peers.llm_server import status
-    from rag.store import knowledge
     from rag.config import EmbeddingSettings
+    from rag.store import knowledge
 
     monkeypatch.setattr(knowledge, "WRITE_BATCH", write_batch)
 

@@ -9,7 +9,7 @@ import logging
 
 import pytest
 
-from rag.logs import MASK, MaskingFilter, SecretMask, known_secrets
+from rag.logs import MaskingFilter, SecretMask, known_secrets
 
 
 @pytest.fixture

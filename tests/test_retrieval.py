@@ -5,12 +5,12 @@ import datetime as dt
 
 import pytest
 
-from rag.store.lexical import normalise, tokenize
-from rag.search import retrieval
 from rag.papers.table import Paper
+from rag.search import retrieval
 from rag.search.authors import Names
 from rag.search.retrieval import HybridRetriever
 from rag.store.chroma import SearchFilter
+from rag.text.tokens import normalise, tokenize
 
 
 def top(kb, query, k=3, **kw):

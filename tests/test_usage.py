@@ -16,10 +16,11 @@ import pytest
 
 from conftest import bot_config, llm_config, running_bot
 from peers.llm_server import LLMServer, reply, status
-from rag.answers.operations import Answerer, open_answerer
+from rag.answers.operations import Answerer
 from rag.config import BudgetSettings, CacheSettings, Limits, Price
-from rag.records import Database
+from rag.engine import Engine
 from rag.models.usage import Caller, Ledger
+from rag.records import Database
 
 HIPPO = "2405.14831"
 PRICES = {"test-model": Price(input=0.5, output=1.5)}  # USD per million tokens
@@ -28,7 +29,7 @@ PRICES = {"test-model": Price(input=0.5, output=1.5)}  # USD per million tokens
 def engine(kb, tmp_path, server, **settings) -> Answerer:
     """The answerer exactly as configured by a user: ledger, cache, budgets in state_dir."""
     config = replace(llm_config(tmp_path, server), prices=PRICES, **settings)
-    return open_answerer(config, kb)
+    return Engine(config, kb=kb).answerer
 
 
 def calls(answerer) -> list[dict]:
@@ -63,8 +64,7 @@ async def test_a_server_that_reports_no_usage_in_streams_is_counted_locally_and_
 
 
 async def test_a_model_without_a_price_has_an_unknown_cost_never_zero(seeded_kb, llm_server, tmp_path):
-    answerer = open_answerer(replace(llm_config(tmp_path, llm_server, model="mystery-model"), prices=PRICES),
-                             seeded_kb)
+    answerer = Engine(replace(llm_config(tmp_path, llm_server, model="mystery-model"), prices=PRICES), kb=seeded_kb).answerer
     llm_server.script(reply("HippoRAG mimics the hippocampal index [1]."))
     await answerer.ask("hippocampus-inspired retrieval")
     (row,) = calls(answerer)
@@ -125,7 +125,7 @@ async def test_the_cache_key_is_the_normalised_input_and_everything_the_answer_d
     assert len(llm_server.chat_requests()) == 4
 
     # Another model misses everything it did not write.
-    other = open_answerer(replace(llm_config(tmp_path, llm_server, model="other-model"), prices=PRICES), fresh_kb)
+    other = Engine(replace(llm_config(tmp_path, llm_server, model="other-model"), prices=PRICES), kb=fresh_kb).answerer
     assert not (await other.ask("What is Self-Play Preference Optimization?")).cached
 
 
@@ -160,7 +160,7 @@ async def test_a_digest_too_long_for_a_small_context_window_is_sent_with_shorter
     with LLMServer(max_prompt_chars=8000, default=reply("New papers on multimodal models [1] and alignment [7].")) \
             as small:
         config = llm_config(tmp_path, small, context_window=3000, max_tokens=300)
-        answer = await open_answerer(config, seeded_kb).digest(dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc))
+        answer = await Engine(config, kb=seeded_kb).answerer.digest(dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc))
         (request,) = small.chat_requests()
     assert answer.mode == "llm" and len(answer.citations) == 33
     sent = request.json["messages"][-1]["content"]
@@ -194,7 +194,7 @@ async def test_budgets_per_member_and_tier_give_the_offline_answer_with_a_note(d
                      prices=PRICES, budget=budget, cache=CacheSettings(enabled=False))
     llm_server.default = reply("HippoRAG mimics the hippocampal index [1].")
     member, researcher = server.add_user("student"), server.add_user("postdoc", roles=[researchers])
-    async with running_bot(config, seeded_kb, answerer=open_answerer(config, seeded_kb)):
+    async with running_bot(config, seeded_kb, answerer=Engine(config, kb=seeded_kb).answerer):
         async def ask(user) -> str:
             inter = server.send_interaction("ask", {"question": "What is HippoRAG?"}, user=user)
             await inter.wait_for(lambda i: i.settled and "footer" in i.final_message().embeds[-1], timeout=20)

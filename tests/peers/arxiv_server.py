@@ -70,7 +70,7 @@ HERE = Path(__file__).resolve().parent
 TABLE = HERE.parent.parent / "data" / "papers.md"
 SEED = HERE / "arxiv_seed.json"
 
-# arXiv's own rule, kept apart from rag.ids so the peer judges IDs independently.
+# arXiv's own rule, kept apart from rag.papers.ids so the peer judges IDs independently.
 _WELL_FORMED = re.compile(r"^(?P<id>\d{4}\.\d{4,5}|[a-z]+(?:-[a-z]+)*(?:\.[A-Z]{2})?/\d{7})(?:v(?P<v>\d+))?$")
 _ROW = re.compile(r"^\|\s*(?P<y>\d{4})年(?P<m>\d{1,2})月(?P<d>\d{1,2})日\s*\|\s*\[(?P<title>.+)\]"
                   r"\(https?://arxiv\.org/(?:abs|pdf)/(?P<id>[^)\s]+)\)\s*\|")
