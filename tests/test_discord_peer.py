@@ -1,4 +1,4 @@
-"""Tests of the loopback Discord peer (tests/peers/discord_server.py), driven by
+"""Tests of the loopback Discord peer (tests/peers/discord/), driven by
 a minimal real discord.py ``commands.Bot`` defined here (not the product bot).
 
 The bot runs in the test's event loop; the server runs in its own thread.
@@ -19,7 +19,7 @@ import yarl
 from discord import app_commands
 from discord.ext import commands
 
-from peers.discord_server import INTENTS, DiscordServer
+from peers.discord import INTENTS, DiscordServer
 
 pytestmark = pytest.mark.asyncio
 
