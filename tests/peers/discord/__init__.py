@@ -68,7 +68,7 @@ creation, oauth2/applications/@me, gateway(/bot), application command
 PUT/GET/POST/PATCH/DELETE (global and guild), guild/channel/role/member GETs,
 channel messages (create/edit/delete/get/history), typing, reactions,
 threads (from a message and standalone, join, active/archived lists),
-interaction callbacks, ``@original`` get/edit/delete, follow-ups
+poll answer voters and End Poll, interaction callbacks, ``@original`` get/edit/delete, follow-ups
 create/get/edit/delete.  Any other route answers 200 ``{}`` (204 for DELETE)
 and is recorded with ``unhandled=True`` (see ``unhandled_requests``).
 
@@ -105,6 +105,20 @@ messages to that user as it does for a member whose DMs are closed (or who block
 bot): 403 with code 50007 "Cannot send messages to this user" (not a violation: the bot
 cannot know beforehand).
 
+Polls (polls.py says where each shape comes from): a message created with a
+``poll`` (channel, interaction response, follow-up, or an edit of a deferred
+response) is checked as Discord checks it (question 1-300 characters, 1-10
+answers of 1-55, duration 1-768 hours, no poll on other edits, no edit of a
+poll message) and carries a poll object with ``answer_id`` 1..n, ``expiry``
+and ``results``.  ``vote(member, message, answer_id)`` / ``unvote(...)``
+change the counts and dispatch MESSAGE_POLL_VOTE_ADD / _REMOVE, which only
+a bot with GUILD_MESSAGE_POLLS (``INTENTS["guild_polls"]``, in discord.py's
+``Intents.default()``) receives.  A poll ends at its expiry on the server's
+clock (``now()``, moved on by ``advance_clock(seconds)``), by ``end_poll(message)``,
+or by the bot's End Poll: results become final, MESSAGE_UPDATE carries them,
+and a POLL_RESULT message (type 46) follows.  ``polls()`` and
+``voters(message, answer_id)`` let tests look.
+
 Mentions: each message's ``allowed_mentions`` is recorded and
 ``MessageRecord.pings`` says who would really have been pinged (users, roles,
 @everyone, replied user), using Discord's rules and the bot's permissions
@@ -135,9 +149,10 @@ Layout
 waits for tests), ``members.py`` and ``interactions.py`` (what people do),
 ``messages.py`` (the message store), ``gateway.py`` (websocket sessions and
 DISPATCH), ``rest.py`` (plumbing and the route table) with its handlers in
-``guild.py``, ``commands.py``, ``channels.py`` and ``responses.py``, and
-``faults.py``.  ``records.py`` holds what tests read, ``validation.py`` what
-Discord rejects, ``constants.py`` Discord's numbers.
+``guild.py``, ``commands.py``, ``channels.py`` and ``responses.py``,
+``polls.py`` (native polls) and ``faults.py``.  ``records.py`` holds what
+tests read, ``validation.py`` what Discord rejects, ``constants.py``
+Discord's numbers.
 
 discord.py 2.7.1 quirks this server accounts for
 ------------------------------------------------

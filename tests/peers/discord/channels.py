@@ -99,6 +99,7 @@ class ChannelRoutes:
             if rec.author_id != self.bot_id and set(payload) - {"flags"}:
                 raise DiscordError(403, 50005, "Cannot edit a message authored by another user",
                                    violation="permission")
+            self._refuse_poll_edit(rec, payload)
             errors = validate_message_payload(payload)
             if errors:
                 raise invalid_form(errors)

@@ -19,6 +19,10 @@ INTENTS = {
     "dm_reactions": 1 << 13,
     "message_content": 1 << 15,
     "presences": 1 << 8,
+    # discord-api-docs, events/gateway.mdx: GUILD_MESSAGE_POLLS (1 << 24) and DIRECT_MESSAGE_POLLS
+    # (1 << 25) carry MESSAGE_POLL_VOTE_ADD/REMOVE; discord.py names them guild_polls / dm_polls.
+    "guild_polls": 1 << 24,
+    "dm_polls": 1 << 25,
 }
 PRIVILEGED_INTENTS = ("members", "presences", "message_content")
 
@@ -61,6 +65,10 @@ BOT_ROLE_PERMISSIONS = _P["manage_messages"] | _P["manage_threads"] | _P["mentio
 FLAG_SUPPRESS_EMBEDS = 1 << 2
 FLAG_EPHEMERAL = 1 << 6
 FLAG_LOADING = 1 << 7
+FLAG_IS_COMPONENTS_V2 = 1 << 15
+
+# Message type of what Discord posts when a poll ends (discord-api-docs, resources/message.mdx)
+POLL_RESULT = 46
 
 # Channel types
 TEXT, DM, NEWS_THREAD, PUBLIC_THREAD, PRIVATE_THREAD = 0, 1, 10, 11, 12

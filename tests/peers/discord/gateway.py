@@ -57,6 +57,8 @@ class GatewayMixin:
         intents = session.intents
         if event.startswith("MESSAGE_REACTION"):
             return data if intents & INTENTS["guild_reactions"] else None
+        if event.startswith("MESSAGE_POLL_VOTE"):
+            return data if intents & INTENTS["guild_polls" if "guild_id" in data else "dm_polls"] else None
         if event in ("MESSAGE_CREATE", "MESSAGE_UPDATE", "MESSAGE_DELETE"):
             is_dm = "guild_id" not in data
             if not intents & INTENTS["dm_messages" if is_dm else "guild_messages"]:

@@ -7,19 +7,23 @@ from typing import Iterable, Optional, Union
 
 from .constants import PUBLIC_THREAD
 from .records import MessageRecord
+from .validation import validate_message_payload
 
 
 class MembersMixin:
     """Member actions of :class:`DiscordServer`: plain functions that hand the event to the
     server loop and return at once (they never wait on the bot)."""
+
     def send_message(self, content: str, *, channel: Union[int, str, dict, None] = None,
                      author: Union[int, str, None] = None, mentions: Optional[Iterable[Union[int, str]]] = None,
                      reply_to: Union[int, MessageRecord, None] = None, embeds: Optional[list] = None,
-                     attachments: Optional[list[tuple[str, bytes]]] = None) -> MessageRecord:
+                     attachments: Optional[list[tuple[str, bytes]]] = None,
+                     poll: Optional[dict] = None) -> MessageRecord:
         """A user posts a message: stored (so GET works) and dispatched as MESSAGE_CREATE.
 
         ``mentions`` defaults to the ``<@id>`` mentions found in ``content``;
-        pass user ids/names to add ``<@id>`` mentions explicitly."""
+        pass user ids/names to add ``<@id>`` mentions explicitly.  ``poll`` is a poll
+        create request as the Discord client sends it (``question``, ``answers``, ...)."""
         cid = self.channel_id(channel)
         uid = self.user_id(author)
         if mentions:
@@ -30,6 +34,11 @@ class MembersMixin:
             rid = reply_to.id if isinstance(reply_to, MessageRecord) else int(reply_to)
             payload["message_reference"] = {"message_id": str(rid), "channel_id": str(cid),
                                             "guild_id": str(self.guild_id)}
+        if poll is not None:
+            errors = validate_message_payload({"poll": poll})
+            if errors:
+                raise ValueError(f"Discord would refuse that poll: {errors}")
+            payload["poll"] = poll
         files = list(attachments or [])
         with self._lock:
             record = self._build_message(cid, payload, author_id=uid, source="user", files=files)

@@ -100,8 +100,8 @@ class MessagesMixin:
         }
         if payload.get("nonce") is not None:
             data["nonce"] = payload["nonce"]
-        if payload.get("poll"):
-            data["poll"] = copy.deepcopy(payload["poll"])
+        if payload.get("poll") is not None:
+            self._attach_poll(data, payload["poll"])
         if webhook or interaction is not None:
             data["webhook_id"] = str(self.application_id)
             data["application_id"] = str(self.application_id)
@@ -160,6 +160,8 @@ class MessagesMixin:
                                              (meta.get(index) or {}).get("description")))
                 record.files.append((filename, blob))
             data["attachments"] = kept
+        if payload.get("poll") is not None:  # only where _refuse_poll_edit let it through
+            self._attach_poll(data, payload["poll"])
         if "allowed_mentions" in payload:
             record.allowed_mentions = copy.deepcopy(payload["allowed_mentions"])
         if clear_loading and data["flags"] & FLAG_LOADING:

@@ -93,6 +93,7 @@ class MessageRecord:
     ephemeral = property(lambda self: bool(self.flags & FLAG_EPHEMERAL))
     loading = property(lambda self: bool(self.flags & FLAG_LOADING))
     edited = property(lambda self: bool(self.history))
+    poll = property(lambda self: self.data.get("poll"))  # the poll object, results included (polls.py)
 
     @property
     def thread_id(self) -> Optional[int]:

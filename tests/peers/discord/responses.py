@@ -99,6 +99,7 @@ class ResponseRoutes:
                 message = self._messages[inter.source_message_id]
                 inter.original = message
                 if ctype == 7:
+                    self._refuse_poll_edit(message, data)
                     errors = [(("data",) + p, c, t) for p, c, t in validate_message_payload(data)]
                     if errors:
                         raise invalid_form(errors)
@@ -158,11 +159,12 @@ class ResponseRoutes:
 
         def do():
             msg = self._original_of(inter)
+            self._refuse_poll_edit(msg, payload, may_add=msg.loading)
             errors = validate_message_payload(payload)
             if errors:
                 raise invalid_form(errors)
             if msg.loading:  # the "thinking..." message must become a real one
-                preview = {k: payload.get(k, msg.data.get(k)) for k in ("content", "embeds", "components")}
+                preview = {k: payload.get(k, msg.data.get(k)) for k in ("content", "embeds", "components", "poll")}
                 if is_empty_message(preview, bool(files or msg.attachments)):
                     raise DiscordError(400, 50006, "Cannot send an empty message", violation="limit")
             self._apply_edit(msg, payload, files, clear_loading=True)
@@ -241,6 +243,7 @@ class ResponseRoutes:
 
         def do():
             msg = self._followup_of(inter, mid)
+            self._refuse_poll_edit(msg, payload)
             errors = validate_message_payload(payload)
             if errors:
                 raise invalid_form(errors)

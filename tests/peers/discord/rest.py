@@ -17,7 +17,7 @@ from .validation import DiscordError
 
 class RestMixin:
     """REST side of :class:`DiscordServer`; the handlers live in guild.py, commands.py,
-    channels.py and responses.py."""
+    channels.py, polls.py and responses.py."""
     def _build_routes(self) -> list[tuple[str, re.Pattern, Callable, str]]:
         """(method, compiled path regex, handler, bucket key); first match wins."""
         s = r"(\d+)"
@@ -58,6 +58,8 @@ class RestMixin:
             ("PUT", rf"/channels/{s}/messages/{s}/reactions/([^/]+)/@me", self._r_add_reaction),
             ("DELETE", rf"/channels/{s}/messages/{s}/reactions/([^/]+)/@me", self._r_remove_reaction),
             ("POST", rf"/channels/{s}/messages/{s}/threads", self._r_thread_from_message),
+            ("GET", rf"/channels/{s}/polls/{s}/answers/(\d+)", self._r_poll_voters),
+            ("POST", rf"/channels/{s}/polls/{s}/expire", self._r_end_poll),
             ("POST", rf"/channels/{s}/threads", self._r_thread),
             ("PUT", rf"/channels/{s}/thread-members/@me", self._r_no_content),
             ("DELETE", rf"/channels/{s}/thread-members/@me", self._r_no_content),

@@ -18,6 +18,7 @@ from .guild import GuildRoutes
 from .interactions import InteractionsMixin
 from .members import MembersMixin
 from .messages import MessagesMixin
+from .polls import PollsMixin
 from .queries import QueriesMixin
 from .records import CommandSync, Interaction, MessageRecord, RequestRecord, Violation
 from .responses import ResponseRoutes
@@ -26,7 +27,7 @@ from .world import WorldMixin
 
 
 class DiscordServer(WorldMixin, QueriesMixin, MembersMixin, InteractionsMixin, MessagesMixin, GatewayMixin,
-                    RestMixin, GuildRoutes, CommandRoutes, ChannelRoutes, ResponseRoutes, FaultsMixin,
+                    RestMixin, GuildRoutes, CommandRoutes, ChannelRoutes, ResponseRoutes, PollsMixin, FaultsMixin,
                     LoopbackServer):
     """A loopback Discord. See the package docstring (peers/discord/__init__.py).
 
@@ -91,6 +92,9 @@ class DiscordServer(WorldMixin, QueriesMixin, MembersMixin, InteractionsMixin, M
         self._create_faults: list[tuple[int, Union[int, str], int]] = []  # (channel, fault, creates to let by)
         self._held = 0
         self._closed_dms: set[int] = set()  # users whose DMs refuse the bot (see close_dms)
+        self._poll_votes: dict[int, dict[int, list[int]]] = {}  # poll message -> answer id -> voters
+        self._poll_expiry: dict[int, float] = {}  # open polls: message id -> when they end (server clock)
+        self._clock_offset = 0.0  # what advance_clock added to the wall clock
 
         self._build_world(guild_name, channel_names, bot_name)
 

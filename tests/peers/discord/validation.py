@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from typing import Any, Optional
 
+from .constants import FLAG_IS_COMPONENTS_V2
+
 # Limits Discord enforces (discord.py does not)
 LIMITS = {
     "content": 2000,
@@ -34,6 +36,12 @@ LIMITS = {
     "command_options": 25,
     "command_total": 4000,
 }
+
+# Polls, from Discord's API docs (discord-api-docs, developers/resources/poll.mdx):
+# "The maximum length of `text` is 300 for the question, and 55 for any answer",
+# "Each of the answers available in the poll, up to 10", "duration: Number of hours the
+# poll should be open for, up to 32 days. Defaults to 24" (32 days = 768 hours).
+POLL_LIMITS = {"question": 300, "answer": 55, "answers": 10, "max_hours": 768}
 
 _COMMAND_NAME_RE = re.compile(r"^[-_\w]{1,32}$")
 
@@ -126,7 +134,7 @@ def validate_embeds(embeds: Any, errors: list) -> None:
 def validate_components(components: Any, errors: list, *, flags: int = 0) -> None:
     if not components:
         return
-    if flags & (1 << 15):  # components v2: not validated in depth
+    if flags & FLAG_IS_COMPONENTS_V2:  # not validated in depth
         return
     if len(components) > LIMITS["action_rows"]:
         errors.append((("components",), "BASE_TYPE_MAX_LENGTH",
@@ -154,7 +162,51 @@ def validate_message_payload(payload: dict) -> list:
     check_str(errors, ("content",), payload.get("content"), LIMITS["content"])
     validate_embeds(payload.get("embeds"), errors)
     validate_components(payload.get("components"), errors, flags=int(payload.get("flags") or 0))
+    if payload.get("poll") is not None:
+        validate_poll(payload["poll"], errors, flags=int(payload.get("flags") or 0))
     return errors
+
+
+def validate_poll(poll: Any, errors: list, *, flags: int = 0) -> None:
+    """A poll create request object (discord-api-docs, resources/poll.mdx, "Poll Create
+    Request Object"); error codes in the style of Discord's Invalid Form Body."""
+    if not isinstance(poll, dict):
+        errors.append((("poll",), "MODEL_TYPE_CONVERT", "Only dictionaries may be used in a ModelType"))
+        return
+    if flags & FLAG_IS_COMPONENTS_V2:  # message.mdx: with IS_COMPONENTS_V2, a poll "will fail with a 400"
+        errors.append((("poll",), "MESSAGE_CANNOT_USE_LEGACY_FIELDS_WITH_COMPONENTS_V2",
+                       "The 'poll' field cannot be used when using MessageFlags.IS_COMPONENTS_V2"))
+    check_str(errors, ("poll", "question", "text"), _text_of(poll.get("question")), POLL_LIMITS["question"],
+              minimum=1, required=True)
+    answers = poll.get("answers")
+    if not isinstance(answers, list) or not 1 <= len(answers) <= POLL_LIMITS["answers"]:
+        errors.append((("poll", "answers"), "BASE_TYPE_BAD_LENGTH",
+                       f"Must be between 1 and {POLL_LIMITS['answers']} in length."))
+    for i, answer in enumerate(answers if isinstance(answers, list) else []):
+        media = answer.get("poll_media") if isinstance(answer, dict) else None
+        check_str(errors, ("poll", "answers", i, "poll_media", "text"), _text_of(media), POLL_LIMITS["answer"],
+                  minimum=1, required=True)
+    duration = poll.get("duration")
+    if duration is not None:
+        # The docs say integer. discord.py sends `timedelta.total_seconds() / 3600`, a float such
+        # as 24.0, which works against Discord; the loopback takes whole floats, refuses fractions.
+        whole = not isinstance(duration, bool) and isinstance(duration, (int, float)) and float(duration).is_integer()
+        if not whole:
+            errors.append((("poll", "duration"), "NUMBER_TYPE_COERCE", f"Value \"{duration}\" is not int."))
+        elif not 1 <= duration <= POLL_LIMITS["max_hours"]:
+            code = "NUMBER_TYPE_MAX" if duration > POLL_LIMITS["max_hours"] else "NUMBER_TYPE_MIN"
+            errors.append((("poll", "duration"), code,
+                           f"Duration must be between 1 and {POLL_LIMITS['max_hours']} hours."))
+    if poll.get("layout_type") not in (None, 1):  # poll.mdx "Layout Type": only DEFAULT (1)
+        errors.append((("poll", "layout_type"), "ENUM_TYPE_COERCE",
+                       f"Value \"{poll['layout_type']}\" is not a valid enum value."))
+    if poll.get("allow_multiselect") is not None and not isinstance(poll["allow_multiselect"], bool):
+        errors.append((("poll", "allow_multiselect"), "BASE_TYPE_BOOLEAN", "Must be either true or false."))
+
+
+def _text_of(media: Any) -> Any:
+    """A poll media object's text (None when the object is missing or not an object)."""
+    return media.get("text") if isinstance(media, dict) else None
 
 
 def is_empty_message(payload: dict, has_files: bool) -> bool:
