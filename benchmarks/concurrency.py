@@ -33,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from peers.discord_server import DiscordServer  # noqa: E402
+from peers.discord import DiscordServer  # noqa: E402
 from peers.llm_server import LLMServer, reply  # noqa: E402
 
 PAPERBOT = str(Path(sys.executable).parent / "paperbot")

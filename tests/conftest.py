@@ -133,7 +133,7 @@ def llm_config(tmp_path: Path, server, **llm) -> Config:
     return make_config(tmp_path, llm=settings)
 
 
-# -- the Discord bot, end to end against a loopback Discord (see peers/discord_server.py) --
+# -- the Discord bot, end to end against a loopback Discord (see peers/discord/) --
 import asyncio  # noqa: E402
 import contextlib  # noqa: E402
 
@@ -183,7 +183,7 @@ async def running_bot(config: Config, kb, llm=None, answerer=None, **options):
 @pytest.fixture
 def discord_server():
     """A loopback Discord for one test."""
-    from peers.discord_server import DiscordServer
+    from peers.discord import DiscordServer
 
     with DiscordServer() as server:
         yield server

@@ -14,7 +14,7 @@ import pytest
 import pytest_asyncio
 
 from conftest import bot_config, running_bot
-from peers.discord_server import DiscordServer
+from peers.discord import DiscordServer
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

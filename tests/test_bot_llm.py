@@ -13,7 +13,7 @@ import pytest
 import pytest_asyncio
 
 from conftest import bot_config, llm_config, running_bot
-from peers.discord_server import DiscordServer
+from peers.discord import DiscordServer
 from peers.llm_server import LLMServer, reply, status
 from rag.models.chat import make_llm
 

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from conftest import SEED
-from peers.discord_server import DiscordServer
+from peers.discord import DiscordServer
 
 PAPERBOT = str(Path(sys.executable).parent / "paperbot")
 TOKEN = "loopback-bot-token"

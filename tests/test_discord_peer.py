@@ -1,4 +1,4 @@
-"""Tests of the loopback Discord peer (tests/peers/discord_server.py), driven by
+"""Tests of the loopback Discord peer (tests/peers/discord/), driven by
 a minimal real discord.py ``commands.Bot`` defined here (not the product bot).
 
 The bot runs in the test's event loop; the server runs in its own thread.
@@ -9,6 +9,7 @@ Only ``Route.BASE`` and ``DiscordWebSocket.DEFAULT_GATEWAY`` are redirected
 from __future__ import annotations
 
 import asyncio
+import datetime
 
 import discord
 import discord.gateway
@@ -19,7 +20,7 @@ import yarl
 from discord import app_commands
 from discord.ext import commands
 
-from peers.discord_server import INTENTS, DiscordServer
+from peers.discord import INTENTS, DiscordServer
 
 pytestmark = pytest.mark.asyncio
 
@@ -48,16 +49,28 @@ class FeedbackModal(discord.ui.Modal, title="Feedback"):
         await interaction.response.send_message(f"thanks: {self.text.value}", ephemeral=True)
 
 
+def paper_poll(hours: float = 24, answers: tuple[str, ...] = ("Attention", "BERT", "ResNet"),
+               question: str = "Which paper next week?", multiple: bool = False) -> discord.Poll:
+    poll = discord.Poll(question=question, duration=datetime.timedelta(hours=hours), multiple=multiple)
+    for text in answers:
+        poll.add_answer(text=text)
+    return poll
+
+
 class MiniBot(commands.Bot):
     """The smallest bot that exercises every flow the peer supports."""
 
-    def __init__(self, guild_id: int, *, message_content: bool = True) -> None:
+    def __init__(self, guild_id: int, *, message_content: bool = True, **intent_flags: bool) -> None:
         intents = discord.Intents.default()
         intents.message_content = message_content
+        for flag, value in intent_flags.items():
+            setattr(intents, flag, value)
         super().__init__(command_prefix="!", intents=intents, guild_ready_timeout=0.1, help_command=None)
         self.guild_id = guild_id
         self.app_errors: list[BaseException] = []
         self.seen_messages: list[discord.Message] = []
+        self.poll_events: list[tuple] = []  # (event name, user id, answer id)
+        self.raw_edits: list[discord.RawMessageUpdateEvent] = []
 
     async def setup_hook(self) -> None:
         guild = discord.Object(self.guild_id)
@@ -104,7 +117,12 @@ class MiniBot(commands.Bot):
             await asyncio.sleep(0.3)
             await interaction.response.send_message("too late")
 
-        for cmd in (echo, secret, paper, vote, digest, feedback, slow):
+        @app_commands.command(name="poll", description="Ask which paper to read (deferred)")
+        async def poll(interaction: discord.Interaction) -> None:
+            await interaction.response.defer(thinking=True)
+            await interaction.edit_original_response(poll=paper_poll())
+
+        for cmd in (echo, secret, paper, vote, digest, feedback, slow, poll):
             self.tree.add_command(cmd, guild=guild)
 
         @self.tree.error
@@ -112,6 +130,21 @@ class MiniBot(commands.Bot):
             self.app_errors.append(error)
 
         await self.tree.sync(guild=guild)
+
+    async def on_raw_poll_vote_add(self, event: discord.RawPollVoteActionEvent) -> None:
+        self.poll_events.append(("raw_add", event.user_id, event.answer_id))
+
+    async def on_raw_poll_vote_remove(self, event: discord.RawPollVoteActionEvent) -> None:
+        self.poll_events.append(("raw_remove", event.user_id, event.answer_id))
+
+    async def on_poll_vote_add(self, user: discord.abc.User, answer: discord.PollAnswer) -> None:
+        self.poll_events.append(("add", user.id, answer.id))
+
+    async def on_poll_vote_remove(self, user: discord.abc.User, answer: discord.PollAnswer) -> None:
+        self.poll_events.append(("remove", user.id, answer.id))
+
+    async def on_raw_message_edit(self, event: discord.RawMessageUpdateEvent) -> None:
+        self.raw_edits.append(event)
 
     async def on_message(self, message: discord.Message) -> None:
         self.seen_messages.append(message)
@@ -185,7 +218,7 @@ async def test_command_sync_payload_recorded(server, bot):
     sync = server.command_syncs[-1]
     assert sync.scope == "guild" and sync.guild_id == server.guild_id
     by_name = {c["name"]: c for c in server.synced_commands}
-    assert set(by_name) == {"echo", "secret", "paper", "vote", "digest", "feedback", "slow"}
+    assert set(by_name) == {"echo", "secret", "paper", "vote", "digest", "feedback", "slow", "poll"}
     (post,) = by_name["digest"]["options"]
     assert post["type"] == 1 and post["options"][0]["type"] == 7  # subcommand with a channel option
     assert all(int(c["id"]) for c in by_name.values())
@@ -359,3 +392,179 @@ async def test_bot_closes_cleanly(server):
     # poll_event() closes with 4000 before close(1000) reaches the wire.
     assert server.gateway_connections[-1]["close_code"] in (1000, 4000)
     assert not server.limit_violations and not server.unhandled_requests
+
+
+# ------------------------------------------------------------------ polls
+
+
+def events(bot: MiniBot, *names: str) -> list[tuple]:
+    return [e for e in bot.poll_events if e[0] in names]
+
+
+async def test_a_poll_is_voted_on_and_ends_at_its_expiry(server, bot):
+    channel = bot.get_channel(server.channels["general"])
+    message = await channel.send(poll=paper_poll(hours=24))
+    (record,) = server.polls()
+    assert record.id == message.id
+    assert [(a["answer_id"], a["poll_media"]["text"]) for a in record.poll["answers"]] == [
+        (1, "Attention"), (2, "BERT"), (3, "ResNet")]
+    assert record.poll["results"] == {"answer_counts": [], "is_finalized": False}
+    # discord.py reads the poll back from the answer: expiry 24 h after the message
+    assert message.poll.duration == datetime.timedelta(hours=24)
+    assert message.poll.expires_at - message.created_at == pytest.approx(datetime.timedelta(hours=24),
+                                                                         abs=datetime.timedelta(seconds=5))
+
+    server.vote("member", record, 1)
+    server.vote("admin", record, 1)
+    server.vote("owner", record, 2)
+    server.unvote("owner", record, 2)
+    server.vote("owner", record, 3)
+    await server.wait_for(lambda: len(bot.poll_events) == 5, what="five raw vote events")
+    assert bot.poll_events == [("raw_add", server.member_id, 1), ("raw_add", server.admin_id, 1),
+                               ("raw_add", server.owner_id, 2), ("raw_remove", server.owner_id, 2),
+                               ("raw_add", server.owner_id, 3)]
+    # Intents.default() has no members intent, so discord.py finds no cached member and
+    # dispatches only the raw events; nor does it count the votes on its cached message.
+    cached = discord.utils.get(bot.cached_messages, id=message.id)
+    assert [a.vote_count for a in cached.poll.answers] == [0, 0, 0]
+    assert server.voters(record, 1) == [server.member_id, server.admin_id]
+    with pytest.raises(ValueError):
+        server.vote("member", record, 2)  # one answer per member unless the poll allows more
+    with pytest.raises(ValueError):
+        server.vote("bot", record, 2)  # apps never vote
+
+    assert server.advance_clock(23 * 3600) == []  # an hour to go: still open
+    assert not server.get_message(message.id).poll["results"]["is_finalized"]
+    (result,) = server.advance_clock(3600)
+    assert result.data["type"] == 46 and result.reference_id == message.id
+    fields = {f["name"]: f["value"] for f in result.embeds[0]["fields"]}
+    assert fields == {"poll_question_text": "Which paper next week?", "victor_answer_votes": "2",
+                      "total_votes": "3", "victor_answer_id": "1", "victor_answer_text": "Attention"}
+    with pytest.raises(ValueError):
+        server.vote("owner", record, 1)  # ended
+
+    # the bot hears the MESSAGE_UPDATE with final results, then the POLL_RESULT message
+    await server.wait_for(lambda: any(m.type is discord.MessageType.poll_result for m in bot.seen_messages),
+                          what="the poll result message")
+    update = next(e for e in bot.raw_edits if e.message_id == message.id)
+    assert update.message.poll.is_finalized()
+    announced = next(m for m in bot.seen_messages if m.type is discord.MessageType.poll_result)
+    assert announced.reference.message_id == message.id
+    assert announced.system_content == "PaperBot's poll Which paper next week? has closed."
+    # discord.py copies the winner from the result message onto its cached poll
+    assert cached.poll.victor_answer.text == "Attention" and cached.poll.victor_answer.vote_count == 2
+    assert cached.poll.total_votes == 3
+
+    fetched = await channel.fetch_message(message.id)
+    assert fetched.poll.is_finalized()
+    assert [a.vote_count for a in fetched.poll.answers] == [2, 0, 1]
+    voters = [user.id async for user in fetched.poll.answers[0].voters()]
+    assert sorted(voters) == sorted([server.member_id, server.admin_id])
+    first = [user.id async for user in fetched.poll.answers[0].voters(limit=1)]
+    assert first == [min(server.member_id, server.admin_id)]  # Discord pages voters by user id
+    assert server.requests_to("GET", r"/polls/")[-1].query == {"limit": "1"}
+    assert [user.id async for user in fetched.poll.answers[1].voters()] == []
+    assert not server.limit_violations and not server.unhandled_requests
+
+
+async def test_a_bot_with_the_members_intent_counts_votes_and_ends_its_poll_early(server):
+    bot = MiniBot(server.guild_id, members=True)
+    task = await start_bot(bot)
+    try:
+        channel = bot.get_channel(server.channels["ask-papers"])
+        message = await channel.send(poll=paper_poll(multiple=True))
+        await server.wait_for(lambda: discord.utils.get(bot.cached_messages, id=message.id), what="echo")
+        server.vote("member", message.id, 2)
+        server.vote("member", message.id, 3)  # multiselect: a second answer
+        server.vote("admin", message.id, 1)
+        await server.wait_for(lambda: len(events(bot, "add")) == 3, what="three vote events")
+        assert events(bot, "add") == [("add", server.member_id, 2), ("add", server.member_id, 3),
+                                      ("add", server.admin_id, 1)]
+        cached = discord.utils.get(bot.cached_messages, id=message.id)
+        assert [a.vote_count for a in cached.poll.answers] == [1, 1, 1]
+
+        # End Poll ends it at once, and only once
+        ended = await message.end_poll()
+        assert ended.poll.is_finalized() and [a.vote_count for a in ended.poll.answers] == [1, 1, 1]
+        with pytest.raises(discord.HTTPException) as err:
+            await message.end_poll()
+        assert err.value.code == 520001
+        # a tie names no victor, yet says the top count and the total
+        result = await server.wait_for_message("ask-papers", predicate=lambda m: m.data["type"] == 46)
+        fields = {f["name"]: f["value"] for f in result.embeds[0]["fields"]}
+        assert fields == {"poll_question_text": "Which paper next week?", "victor_answer_votes": "1",
+                          "total_votes": "3"}
+        assert [(v.kind, v.code) for v in server.limit_violations] == [("protocol", 520001)]
+    finally:
+        await bot.close()
+        await task
+
+
+async def test_poll_vote_events_need_the_polls_intent(server):
+    bot = MiniBot(server.guild_id, polls=False)
+    task = await start_bot(bot)
+    try:
+        assert not server.has_intent("guild_polls")
+        message = await bot.get_channel(server.channels["general"]).send(poll=paper_poll())
+        server.vote("member", message.id, 1)
+        server.send_message("after the vote", channel="general")
+        await server.wait_for(lambda: any(m.content == "after the vote" for m in bot.seen_messages),
+                              what="the next message")
+        assert bot.poll_events == []
+        assert ("MESSAGE_POLL_VOTE_ADD", {"user_id": str(server.member_id), "channel_id": str(message.channel.id),
+                                          "message_id": str(message.id), "answer_id": 1,
+                                          "guild_id": str(server.guild_id)}) in server.dispatched
+    finally:
+        await bot.close()
+        await task
+
+
+async def test_polls_are_checked_as_discord_checks_them(server, bot):
+    channel = bot.get_channel(server.channels["digest"])
+    bad = [paper_poll(question="q" * 301), paper_poll(answers=()), paper_poll(answers=tuple("abcdefghijk")),
+           paper_poll(answers=("a" * 56,)), paper_poll(hours=0.5), paper_poll(hours=769)]
+    for poll in bad:
+        with pytest.raises(discord.HTTPException) as err:
+            await channel.send(poll=poll)
+        assert err.value.status == 400 and err.value.code == 50035
+    paths = [v.errors[0][0] for v in server.limit_violations]
+    assert paths == [("poll", "question", "text"), ("poll", "answers"), ("poll", "answers"),
+                     ("poll", "answers", 0, "poll_media", "text"), ("poll", "duration"), ("poll", "duration")]
+    assert server.polls() == []
+
+    # at the limits is fine: 300, 10 answers of 55, 768 hours (32 days)
+    message = await channel.send(poll=paper_poll(question="q" * 300, answers=tuple("a" * 55 for _ in range(10)),
+                                                 hours=768))
+    assert len(message.poll.answers) == 10 and message.poll.duration == datetime.timedelta(hours=768)
+    # a poll message cannot be edited, and an edit cannot add a poll
+    with pytest.raises(discord.HTTPException) as err:
+        await message.edit(content="changed my mind")
+    assert err.value.code == 520003
+    # End Poll: not for a message without a poll, nor for a member's poll
+    plain = server.send_message("no poll here", channel="digest")
+    with pytest.raises(discord.HTTPException) as err:
+        await (await channel.fetch_message(plain.id)).end_poll()
+    assert err.value.code == 520006
+    theirs = server.send_message("", channel="digest", author="admin", poll={
+        "question": {"text": "Lunch?"}, "answers": [{"poll_media": {"text": "Noodles"}}], "duration": 1})
+    with pytest.raises(discord.Forbidden):
+        await (await channel.fetch_message(theirs.id)).end_poll()
+    assert len(server.limit_violations) == 9
+    # the member's one-hour poll ends on time by itself, on the server's clock
+    assert server.advance_clock(3600 - 0.2) == []
+    await server.wait_for(lambda: server.get_message(theirs.id).poll["results"]["is_finalized"],
+                          what="the poll to run out")
+    assert not message.poll.is_finalized() and not server.get_message(message.id).poll["results"]["is_finalized"]
+
+
+async def test_a_deferred_response_can_become_a_poll_but_nothing_else_can(server, bot):
+    inter = server.send_interaction("poll", channel="general")
+    final = await inter.wait_settled()
+    assert [r.kind for r in inter.responses] == ["callback", "edit_original"]
+    assert final is inter.original and not final.loading
+    assert [a["poll_media"]["text"] for a in final.poll["answers"]] == ["Attention", "BERT", "ResNet"]
+    assert server.polls() == [final]
+    server.vote("member", final, 2)
+    result = server.end_poll(final)  # its time runs out now
+    assert {f["name"]: f["value"] for f in result.embeds[0]["fields"]}["victor_answer_text"] == "BERT"
+    assert not server.limit_violations
