@@ -35,7 +35,7 @@ def cmd_answer(args, engine: Engine) -> int:
     answerer = engine.answerer
     lang = getattr(args, "lang", None)
     if args.command == "ask":
-        run = answerer.ask(" ".join(args.question))
+        run = answerer.ask(" ".join(args.question), language=lang)
     elif args.command == "summarize":
         run = answerer.summarize(" ".join(args.target), language=lang)
     elif args.command == "compare":

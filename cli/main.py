@@ -11,7 +11,7 @@ import argparse
 import sys
 
 from cli import answers, papers, records
-from cli.output import BAD_INPUT, NOT_FOUND, UNAVAILABLE, ServiceError, UsageError, date
+from cli.output import BAD_INPUT, NOT_FOUND, UNAVAILABLE, ServiceError, UsageError, date, png_path
 from rag.config import ConfigError, load_config
 
 
@@ -50,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
                                           "inbox table ([data] inbox), ingested"))
     p.add_argument("ids", nargs="+", metavar="ID")
 
-    p = with_json(command("paper", papers.cmd_paper, "look a paper up by arXiv ID or URL"))
+    p = with_json(command("paper", papers.cmd_paper, "look a paper up by arXiv ID, URL or title"))
     p.add_argument("id")
 
     p = with_json(command("search", papers.cmd_search, "the best papers for a question (English or Chinese)"))
@@ -62,8 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--author", help="only papers with an author whose name contains this (authors come from arXiv)")
 
     p = with_json(command("topics", papers.cmd_topics, "every topic with its paper count"))
-    p.add_argument("--chart", metavar="FILE.png", help="also draw the topics chart (the largest 25) to this PNG")
-    p.add_argument("--lang", choices=["en", "zh"], default="zh", help="the chart's labels (default zh)")
+    p.add_argument("--chart", metavar="FILE.png", type=png_path, help="also draw the topics chart (the largest 25) to this PNG")
+    p.add_argument("--lang", choices=["en", "zh", "zh-CN"], default="zh",
+                   help="the chart's labels: en, zh (Traditional) or zh-CN (Simplified); default zh")
 
     p = with_json(command("eval", answers.cmd_eval, "retrieval quality on question sets, optionally beside baselines"))
     p.add_argument("questions", nargs="+", help="JSONL files: {q, lang, gold, kind, set} per line")
@@ -84,13 +85,13 @@ def build_parser() -> argparse.ArgumentParser:
     answering("summarize", "summarise one paper (ID) or every paper on a topic").add_argument("target", nargs="+")
     p = answering("compare", "compare 2 to 4 papers side by side")
     p.add_argument("ids", nargs="+", metavar="ID")
-    p.add_argument("--chart", metavar="FILE.png", help="also draw the comparison table to this PNG")
+    p.add_argument("--chart", metavar="FILE.png", type=png_path, help="also draw the comparison table to this PNG")
     p = answering("recommend", "papers for an interest, or more like a paper (ID)")
     p.add_argument("target", nargs="+")
     p.add_argument("--k", type=int, default=5)
     p = answering("digest", "papers added since a date (default: the last 7 days), by topic")
     p.add_argument("--since", type=date, help="YYYY-MM-DD")
-    p.add_argument("--chart", metavar="FILE.png", help="also draw the digest's chart to this PNG")
+    p.add_argument("--chart", metavar="FILE.png", type=png_path, help="also draw the digest's chart to this PNG")
 
     p = with_json(command("usage", records.cmd_usage, "what the model cost: calls, tokens and US$ per user, operation, model"))
     p.add_argument("--since", type=date, help="YYYY-MM-DD (default: the first of this month, UTC)")
@@ -118,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = load_config(args.config)
         configure_logging(config.urls, verbose=args.verbose)  # now it knows the URLs that may hold keys
-        return args.handler(args, Engine(config))
+        return args.handler(args, Engine(config, front="discord" if args.command == "run" else "cli"))
     except InputError as exc:
         print(f"paperbot: {mask(exc)}", file=sys.stderr)
         return NOT_FOUND if exc.code == "unknown_id" else BAD_INPUT

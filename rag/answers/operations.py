@@ -50,13 +50,14 @@ def cpu_pool() -> ThreadPoolExecutor:
 class Answerer:
     def __init__(self, kb: KnowledgeBase, llm: ChatModel | None = None, *, top_k: int = 5,
                  max_question_chars: int = 2000, cache: AnswerCache | None = None, budget: Budget | None = None,
-                 rewriter: Rewriter | None = None, pool: ThreadPoolExecutor | None = None):
+                 rewriter: Rewriter | None = None, pool: ThreadPoolExecutor | None = None, front: str = "cli"):
         self.kb, self.llm, self.rewriter = kb, llm, rewriter
         self.top_k, self.max_question_chars = top_k, max_question_chars
         # CPU work (embedding the query, BM25, jieba) runs in a small pool of paperbot's own
         # (the engine's), never the event loop's default executor, which everything shares.
         self.pool = pool or cpu_pool()
-        self.composer = Composer(kb, llm, self.offload, cache, budget)
+        self.front = front  # "cli" or "discord": whose commands the notices name
+        self.composer = Composer(kb, llm, self.offload, cache, budget, front)
 
     @property
     def model(self) -> str | None:
@@ -140,7 +141,7 @@ class Answerer:
         papers = [h.paper for h in hits]
         missing = [i for i in question.ids if i not in self.kb.catalog]
         if missing:
-            notices = [*notices, label(NOT_LISTED_LABEL, language, ids=", ".join(missing), first=missing[0])]
+            notices = [*notices, label(NOT_LISTED_LABEL, language, self.front, ids=", ".join(missing), first=missing[0])]
         return Plan("ask", papers, language, lambda: offline.extracts(papers, question.text, language),
                     question=question.text, history=history, notices=notices, cache_input=question.key)
 
@@ -264,7 +265,7 @@ class Answerer:
                 language: str | None = None) -> tuple[list[Hit], list[str]]:
         """The best papers, with a notice when the paper store was down (words only)."""
         hits, store_down = search_or_words(self.kb, question, k, phrasings)
-        return hits, [label(STORE_DOWN_LABEL, language or question.language)] if store_down else []
+        return hits, [label(STORE_DOWN_LABEL, language or question.language, self.front)] if store_down else []
 
     # -- inputs -------------------------------------------------------------------
     def _parse_id(self, text: str) -> str:

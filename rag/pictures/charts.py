@@ -16,9 +16,9 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from rag.pictures import fonts, layout
-from rag.text.language import EN, ZH
+from rag.text.language import EN, ZH, ZH_CN, base_language, localise
 
-LANGUAGES = (ZH, EN)
+LANGUAGES = (ZH, ZH_CN, EN)
 
 DPI = 100  # 1 px per 1/100 in: figure sizes below are pixels / 100
 PT = DPI / 72  # pixels per point
@@ -72,6 +72,15 @@ class Chart:
 
 # --------------------------------------------------------------------------------------
 # Drawing.
+
+def _word(key: str, language: str) -> str:
+    """A word of the pictures in the reader's language and script."""
+    return localise(WORDS[key][base_language(language)], language)
+
+
+def _rows(language: str) -> dict[str, str]:
+    return {name: localise(word, language) for name, word in WORDS["rows"][base_language(language)].items()}
+
 
 def _check_language(language: str) -> None:
     if language not in LANGUAGES:
@@ -151,7 +160,8 @@ def _sorted_counts(pairs: list[tuple[str, int]]) -> list[tuple[str, int]]:
     return sorted(pairs, key=lambda item: -item[1])  # stable: ties keep the caller's order
 
 
-def _limit_alt(text: str) -> str:
+def _limit_alt(text: str, language: str) -> str:
+    text = localise(text, language)
     return text if len(text) <= ALT_LIMIT else text[: ALT_LIMIT - 1].rstrip() + "…"
 
 
@@ -162,7 +172,7 @@ def _plain(text: str) -> str:
 
 
 def _top_words(pairs: list[tuple[str, int]], language: str, n: int = 5) -> str:
-    if language == ZH:
+    if base_language(language) == ZH:
         return "、".join(f"{_plain(label)}（{count} 篇）" for label, count in pairs[:n])
     return ", ".join(f"{_plain(label)} ({count})" for label, count in pairs[:n])
 
@@ -203,14 +213,14 @@ def digest_chart(topic_counts: list[tuple[str, int]], weekly: list[tuple[dt.date
     else:
         left, right = figure.subplots(1, 1), None
 
-    heading = WORDS["digest_topics"][language].format(total=total)
+    heading = _word("digest_topics", language).format(total=total)
     left.set_title(layout.label(heading, 30), fontproperties=fonts.font(15), color=TEXT, loc="left", pad=12, parse_math=False)
     if shown:
         drawn_labels = _hbars(left, shown, 12.5, 2, 13, other_label, slots=rows)
     else:
         drawn_labels = []
         left.axis("off")
-        left.text(0.5, 0.5, WORDS["digest_empty"][language], ha="center", va="center", transform=left.transAxes,
+        left.text(0.5, 0.5, _word("digest_empty", language), ha="center", va="center", transform=left.transAxes,
                   fontproperties=fonts.font(15), color=MUTED, parse_math=False)
 
     if right is not None:
@@ -235,9 +245,9 @@ def digest_chart(topic_counts: list[tuple[str, int]], weekly: list[tuple[dt.date
         right.spines["bottom"].set_color(GRID)
         years = sorted({day.year for day, _ in weeks})
         span = f"{years[0]}" if len(years) == 1 else f"{years[0]}–{years[-1]}"
-        right.set_xlabel(WORDS["week_axis"][language].format(years=span), fontproperties=fonts.font(11), color=MUTED,
+        right.set_xlabel(_word("week_axis", language).format(years=span), fontproperties=fonts.font(11), color=MUTED,
                          parse_math=False)
-        right.set_title(WORDS["digest_weekly"][language].format(weeks=len(weeks)), fontproperties=fonts.font(15),
+        right.set_title(_word("digest_weekly", language).format(weeks=len(weeks)), fontproperties=fonts.font(15),
                         color=TEXT, loc="left", pad=12, parse_math=False)
         right.set_facecolor(BACKGROUND)
     _frame(figure)
@@ -252,19 +262,19 @@ def _with_other(pairs: list[tuple[str, int]], keep: int, language: str) -> tuple
     if len(pairs) <= keep + 1:
         return pairs, None
     rest = pairs[keep:]
-    label = WORDS["other"][language].format(n=len(rest))
+    label = _word("other", language).format(n=len(rest))
     return pairs[:keep] + [(label, sum(count for _, count in rest))], label
 
 
 def _weeks_words(weeks: list[tuple[dt.date, int]], language: str) -> str:
-    if language == ZH:
+    if base_language(language) == ZH:
         return "、".join(f"{day.month}/{day.day} {count} 篇" for day, count in weeks)
     return ", ".join(f"{day.month}/{day.day}: {count}" for day, count in weeks)
 
 
 def _digest_alt(pairs, weeks, total, language) -> str:
     parts = []
-    if language == ZH:
+    if base_language(language) == ZH:
         if pairs:
             more = "等" if len(pairs) > 5 else ""
             parts.append(f"長條圖：本週新增 {total} 篇論文，分屬 {len(pairs)} 個主題；最多的是{_top_words(pairs, ZH)}{more}。")
@@ -284,7 +294,7 @@ def _digest_alt(pairs, weeks, total, language) -> str:
         if weeks:
             parts.append(f"Beside it, papers added per week over the last {len(weeks)} weeks (by week start, from "
                          f"{weeks[0][0].isoformat()}): {_weeks_words(weeks, EN)}.")
-    return _limit_alt(" ".join(parts) if language == EN else "".join(parts))
+    return _limit_alt(" ".join(parts) if base_language(language) == EN else "".join(parts), language)
 
 
 def topics_chart(topic_counts: list[tuple[str, int]], language: str, title: str = "") -> Chart:
@@ -300,13 +310,13 @@ def topics_chart(topic_counts: list[tuple[str, int]], language: str, title: str 
     figure = _figure(width, height)
     figure.set_layout_engine("constrained", h_pad=0.15, w_pad=0.2)
     ax = figure.subplots()
-    heading = (title or WORDS["topics_title"][language]) + WORDS["topics_sub"][language].format(k=len(pairs))
+    heading = (title or _word("topics_title", language)) + _word("topics_sub", language).format(k=len(pairs))
     figure.suptitle(layout.label(heading, 50), x=0.02, ha="left", fontproperties=fonts.font(17), color=TEXT, parse_math=False)
     drawn_labels = _hbars(ax, shown, 20, 1, 12.5, other_label)
     _frame(figure)
     png, w, h = _png(figure)
 
-    if language == ZH:
+    if base_language(language) == ZH:
         alt = f"長條圖：共 {len(pairs)} 個主題，依論文數排列；最多的是{_top_words(pairs, ZH, 8)}"
         if other_label:
             rest = pairs[TOPICS_SHOWN:]
@@ -318,7 +328,7 @@ def topics_chart(topic_counts: list[tuple[str, int]], language: str, title: str 
             rest = pairs[TOPICS_SHOWN:]
             alt += f"; the other {len(rest)} topics together as \"other\" ({sum(c for _, c in rest)})"
         alt += "."
-    return Chart(png, w, h, _limit_alt(alt), {"bars": shown, "labels": drawn_labels, "other": other_label})
+    return Chart(png, w, h, _limit_alt(alt, language), {"bars": shown, "labels": drawn_labels, "other": other_label})
 
 
 def compare_table(columns: list[dict], language: str) -> Chart:
@@ -354,7 +364,7 @@ def compare_table(columns: list[dict], language: str) -> Chart:
         for name, max_lines in TABLE_ROWS:
             value = column.get(name)
             if name == "topics" and isinstance(value, (list, tuple)):
-                value = WORDS["topic_join"][language].join(str(t) for t in value)
+                value = _word("topic_join", language).join(str(t) for t in value)
             if isinstance(value, (dt.date, dt.datetime)):
                 value = value.isoformat()[:10]
             value = " ".join(str(value).split()) if value not in (None, "") else "—"
@@ -391,7 +401,7 @@ def compare_table(columns: list[dict], language: str) -> Chart:
         box(x, y, col_w, header_h, HEADER_FILL)
         lines_at(x + pad, y + pad, lines, header_font, header_line_h, TEXT, ACCENT_TEXT, f"[{numbers[i]}] ")
     y += header_h
-    row_names = WORDS["rows"][language]
+    row_names = _rows(language)
     for r, (name, _) in enumerate(TABLE_ROWS):
         h = row_h[name]
         box(margin, y, label_w, h, LABEL_FILL)
@@ -405,11 +415,11 @@ def compare_table(columns: list[dict], language: str) -> Chart:
 
     cells = [{name: "\n".join(body[name][i]) for name, _ in TABLE_ROWS} for i in range(k)]
     titles = [f"[{n}] {_plain(column['title'])}" for n, column in zip(numbers, columns)]  # whole, not cut
-    if language == ZH:
+    if base_language(language) == ZH:
         alt = (f"比較表：{k} 篇論文並排，每篇一欄，列出日期、主題、問題、方法與結果。"
                + "；".join(f"{t}（{_plain(c.get('date') or '—')[:10]}）" for t, c in zip(titles, columns)) + "。")
     else:
         alt = (f"Comparison table of {k} papers, one column each, with rows for date, topics, problem, method "
                "and results. " + "; ".join(f"{t} ({_plain(c.get('date') or '—')[:10]})"
                                            for t, c in zip(titles, columns)) + ".")
-    return Chart(png, w, h, _limit_alt(alt), {"headers": header_cells, "cells": cells})
+    return Chart(png, w, h, _limit_alt(alt, language), {"headers": header_cells, "cells": cells})

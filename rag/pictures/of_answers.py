@@ -10,31 +10,34 @@ from collections.abc import Iterable
 from rag.answers.answer import Answer
 from rag.pictures import charts
 from rag.store.knowledge import KnowledgeBase
-from rag.text.language import base_language
+from rag.text.language import localise
 
 
 def digest_picture(answer: Answer, kb: KnowledgeBase, until: dt.datetime, title: str = "") -> charts.Chart | None:
     """The week's new papers per topic and the papers added per week over 12 weeks."""
     if not answer.citations:
         return None
-    counts = [(g["topic"], len(g["papers"])) for g in answer.items]
-    weekly = weekly_counts((p.added_at for p in kb.catalog.values()), until)
-    return charts.digest_chart(counts, weekly, base_language(answer.language), title=title,
-                               total=len(answer.citations))
+    language = answer.language
+    counts = [(localise(g["topic"], language), len(g["papers"])) for g in answer.items]
+    arrivals = [p.added_at for p in kb.catalog.values() if p.added_at]
+    # The weekly panel ends at the newest arrival: a digest of papers from long ago shows their weeks.
+    weekly = weekly_counts(arrivals, min(until, max(arrivals)) if arrivals else until)
+    return charts.digest_chart(counts, weekly, language, title=title, total=len(answer.citations))
 
 
 def topics_picture(topics: list[tuple[str, int]], language: str) -> charts.Chart | None:
-    return charts.topics_chart(topics, base_language(language)) if topics else None
+    return charts.topics_chart([(localise(t, language), n) for t, n in topics], language) if topics else None
 
 
 def compare_picture(answer: Answer) -> charts.Chart | None:
     """One column per paper: date, topics, problem, method, results, each cell citing it."""
     if answer.operation != "compare" or not answer.items:
         return None
-    columns = [{"n": n, "title": i["title"], "date": i["date"], "topics": i["topics"],
-                "problem": i.get("problem", ""), "method": i.get("method", ""), "results": i.get("results", "")}
+    language = answer.language
+    columns = [{"n": n, "title": i["title"], "date": i["date"], "topics": [localise(t, language) for t in i["topics"]],
+                **{cell: localise(i.get(cell, ""), language) for cell in ("problem", "method", "results")}}
                for n, i in enumerate(answer.items, 1)]
-    return charts.compare_table(columns, base_language(answer.language))
+    return charts.compare_table(columns, language)
 
 
 # -- the series a chart draws, from papers' fields --------------------------------------------
