@@ -49,6 +49,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         EN: "{arxiv_id} is not in the paper list.",
         ZH: "論文清單中沒有 {arxiv_id}。",
     },
+    "paper.not_listed": {
+        EN: "{arxiv_id} is not in the paper list; `/add {arxiv_id}` adds it from arXiv.",
+        ZH: "論文清單中沒有 {arxiv_id}；可用 `/add {arxiv_id}` 從 arXiv 加入。",
+    },
     "error.store": {
         EN: "The paper store is unreachable right now, so I can't search it; `/paper` and `/topics` still work. "
             "Please try again in a few minutes.",

@@ -226,7 +226,7 @@ def paper_embed(paper: Paper, language: str) -> discord.Embed:
 
 
 def not_found_text(arxiv_id: str, suggestions: list[Paper], language: str) -> str:
-    lines = [t("error.unknown_id", language, arxiv_id=arxiv_id)]
+    lines = [t("paper.not_listed", language, arxiv_id=arxiv_id)]
     if suggestions:
         lines.append(t("paper.suggestions", language))
         # <url> keeps Discord from previewing every suggestion.

@@ -31,6 +31,13 @@ def date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2024-05-01") from None
 
 
+def png_path(text: str) -> str:
+    """A picture's file name: pictures are PNG, so the name must say so."""
+    if Path(text).suffix.lower() != ".png":
+        raise argparse.ArgumentTypeError(f"{text!r}: pictures are PNG files; give a name ending in .png")
+    return text
+
+
 def utc_day(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), dt.timezone.utc)
 

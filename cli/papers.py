@@ -11,7 +11,12 @@ from rag.engine import Engine
 
 
 def ready(engine: Engine):
-    """The knowledge base; on first use (an empty store) it ingests the configured tables."""
+    """The knowledge base; on first use (an empty store) it ingests the configured tables.
+    A configured table that is not there is said at once: searching without it would only
+    find less, silently."""
+    missing = [p for p in engine.config.table_paths if not p.is_file()]
+    if missing:
+        raise UsageError(f"no such table: {', '.join(map(str, missing))} (see [data] tables in the config)")
     kb = engine.kb
     if kb.store.count() == 0:
         paths = [p for p in engine.config.table_paths if p.is_file()]
@@ -96,18 +101,19 @@ def cmd_add(args, engine: Engine) -> int:
 def cmd_paper(args, engine: Engine) -> int:
     from rag.papers.ids import InvalidArxivId, parse_arxiv_id
 
-    try:
-        arxiv_id = parse_arxiv_id(args.id)
-    except InvalidArxivId as exc:
-        raise UsageError(str(exc)) from None
     kb = ready(engine)
-    paper = kb.get(arxiv_id)
+    paper = kb.find(args.id)  # an ID in any form, or a title
     if paper is None:
+        try:
+            arxiv_id = parse_arxiv_id(args.id)
+        except InvalidArxivId as exc:
+            raise UsageError(f"no paper in the list has a title like {args.id!r}, and {exc}") from None
         hints = kb.suggest(args.id)
         if args.json:
             print_json({"error": "not_found", "arxiv_id": arxiv_id, "suggestions": [p.to_dict() for p in hints]})
         else:
-            print(f"{arxiv_id} is not in the knowledge base.", file=sys.stderr)
+            print(f"{arxiv_id} is not in the paper list; `paperbot add {arxiv_id}` adds it from arXiv.",
+                  file=sys.stderr)
             for p in hints:
                 print(f"  did you mean {p.arxiv_id}  {p.title}?", file=sys.stderr)
         return NOT_FOUND

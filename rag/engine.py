@@ -38,8 +38,9 @@ log = logging.getLogger(__name__)
 
 
 class Engine:
-    def __init__(self, config: Config, **parts):
-        self.config = config
+    def __init__(self, config: Config, front: str = "cli", **parts):
+        """`front`: "cli" or "discord", whose commands the answers' notices name."""
+        self.config, self.front = config, front
         use_caches(config.cache_dir)
         self.__dict__.update(parts)  # given parts take the place of the cached properties below
 
@@ -75,7 +76,7 @@ class Engine:
                         cache=AnswerCache(self.records, config.cache.max_entries) if config.cache.enabled else None,
                         budget=Budget(config.budget, self.ledger),
                         rewriter=Rewriter(llm, self.records) if llm and config.retrieval.rewrite else None,
-                        pool=self.pool)
+                        pool=self.pool, front=self.front)
 
     @cached_property
     def people(self) -> People:

@@ -165,8 +165,8 @@ async def running_bot(config: Config, kb, llm=None, answerer=None, **options):
     saved = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
     point_at(config.discord)
     answerer = answerer or Answerer(kb, llm, top_k=config.retrieval.top_k,
-                                    max_question_chars=config.retrieval.max_question_chars)
-    bot = PaperBot(Engine(config, kb=kb, answerer=answerer), guild_ready_timeout=0.1, **options)
+                                    max_question_chars=config.retrieval.max_question_chars, front="discord")
+    bot = PaperBot(Engine(config, "discord", kb=kb, answerer=answerer), guild_ready_timeout=0.1, **options)
     try:
         task = await launch(bot, BOT_TOKEN)
         try:

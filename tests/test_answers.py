@@ -199,9 +199,11 @@ async def test_a_question_naming_a_paper_cites_it_and_one_not_listed_says_how_to
         ("what is https://arxiv.org/abs/2406.01234 about? anything like it here?", "")])
     assert [c.arxiv_id for c in elsewhere.citations] == ["2405.14831"]
     answer = await offline.ask("what's arXiv:2405.99999 about?")
-    assert answer.citations == [] and "2405.99999 is not in the paper list; /add 2405.99999 adds it" in answer.notice
+    # the command line names its own command, not Discord's
+    assert answer.citations == [] and "2405.99999 is not in the paper list; `paperbot add 2405.99999` adds it" \
+        in answer.notice
     answer = await offline.ask("2405.99999 跟 HippoRAG 哪個比較好？")
-    assert answer.citations[0].arxiv_id == "2405.14831" and "/add 2405.99999" in answer.notice
+    assert answer.citations[0].arxiv_id == "2405.14831" and "paperbot add 2405.99999" in answer.notice
 
 
 # -- offline mode -----------------------------------------------------------------

@@ -13,6 +13,7 @@ import pytest
 
 from conftest import bot_config, running_bot
 from rag.config import DigestSettings
+from rag.papers.table import Paper
 
 UTC = dt.timezone.utc
 # Mondays at 09:00 in Taipei are Mondays at 01:00 UTC.
@@ -33,7 +34,10 @@ def at(text: str) -> dt.datetime:
 
 @pytest.fixture
 def setup(discord_server, fresh_kb, seed_papers, tmp_path):
+    """A group whose list already held one paper: the papers a test ingests arrive when it says."""
     config = replace(bot_config(tmp_path, discord_server), digest=DIGEST)
+    fresh_kb.ingest([Paper("2401.00001", "An Older Paper", dt.date(2024, 1, 2), "較早的論文。", ("其他",))],
+                    now=at("2024-01-03T00:00"))
     return discord_server, config, fresh_kb, seed_papers
 
 
@@ -175,3 +179,19 @@ async def test_papers_of_a_digest_that_found_no_channel_wait_for_the_next_one(se
         digest.state.set(server.guild_id, replace(digest.state.guilds[server.guild_id], cutoff=week_ago))
         assert await digest.tick(clock() + dt.timedelta(days=7)) == [server.guild_id]
     assert linked_ids(digest_posts(server)) == {p.arxiv_id for p in papers[:3]}
+
+
+async def test_the_first_digest_is_about_what_is_new_not_the_whole_table(setup, fresh_kb, seed_papers, tmp_path):
+    """A group's table, ingested for the first time: each row arrived on its own date, so a digest
+    of the last week lists only the rows dated in it, and the chart's weeks are the table's."""
+    from rag.answers.operations import Answerer
+    from rag.store.knowledge import KnowledgeBase
+
+    from conftest import make_config
+
+    kb = KnowledgeBase(make_config(tmp_path / "new-group"), embed_model=fresh_kb.embed_model)
+    kb.ingest(seed_papers, now=at("2024-06-02T10:00"))  # first use, a few days after the last row
+    digest = await Answerer(kb).digest(at("2024-05-27T12:00"), until=at("2024-06-02T10:00"))
+    listed = {p.arxiv_id for p in seed_papers if p.date >= dt.date(2024, 5, 28)}
+    assert listed and {c.arxiv_id for c in digest.citations} == listed
+    assert len(listed) < len(seed_papers)

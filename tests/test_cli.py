@@ -60,8 +60,21 @@ def test_paper_text_output_shows_title_link_and_summary(capsys, config_path):
 def test_unknown_paper_exits_1_and_suggests_close_ids(capsys, config_path):
     code, _, err = run(capsys, config_path, "paper", "2405.14832")
     assert code == 1
-    assert "2405.14832 is not in the knowledge base" in err
-    assert "2405.14831" in err  # the closest ID is suggested
+    assert "2405.14832 is not in the paper list; `paperbot add 2405.14832` adds it from arXiv" in err
+    assert "2405.14831" in err  # the ID one keystroke away is suggested
+
+
+def test_an_id_the_list_lacks_names_the_command_that_adds_it_and_no_unrelated_paper(capsys, config_path):
+    code, _, err = run(capsys, config_path, "paper", "2406.99999")
+    assert code == 1 and "paperbot add 2406.99999" in err and "did you mean" not in err
+
+
+def test_a_paper_can_be_looked_up_by_its_title_as_on_discord(capsys, config_path):
+    for title in ("HippoRAG", "hipporag: neurobiologically inspired long-term memory for large language models"):
+        code, out, _ = run(capsys, config_path, "paper", title, "--json")
+        assert code == 0 and json.loads(out)["arxiv_id"] == "2405.14831"
+    code, _, err = run(capsys, config_path, "paper", "no such title anywhere")
+    assert code == 2 and "no paper in the list has a title like" in err
 
 
 def test_malformed_id_exits_2_and_shows_a_valid_form(capsys, config_path):
@@ -140,3 +153,41 @@ def test_eval_measures_retrieval_with_the_models_search_phrasings(capsys, tmp_pa
     assert code == 0 and report["summary"]["rewritten"] == 1
     assert report["results"][0]["ranked"][0] == "2405.14831"
     assert len(llm_server.chat_requests()) == 1
+
+
+def test_answers_follow_the_language_asked_for(capsys, config_path):
+    code, out, _ = run(capsys, config_path, "ask", "有哪些論文在講 LoRA 的改進？", "--lang", "en", "--json")
+    answer = json.loads(out)
+    assert code == 0 and answer["language"] == "en" and answer["text"].startswith("The closest papers")
+    code, out, _ = run(capsys, config_path, "ask", "What are the downsides of LoRA?", "--lang", "zh-CN", "--json")
+    answer = json.loads(out)
+    assert answer["language"] == "zh-CN" and answer["text"].startswith("清单中最相关的论文")  # Simplified
+    assert "論" not in answer["text"] and "论" in answer["text"]
+    code, out, _ = run(capsys, config_path, "ask", "有没有结合知识图谱的检索方法？", "--lang", "zh", "--json")
+    assert json.loads(out)["language"] == "zh"  # Traditional, as asked, though the question is Simplified
+
+
+def test_pictures_follow_the_script_asked_for(capsys, config_path, tmp_path):
+    chart = tmp_path / "compare.png"
+    code, _, err = run(capsys, config_path, "compare", "2405.19332", "2405.00675", "--lang", "zh-CN",
+                       "--chart", str(chart))
+    assert code == 0 and chart.read_bytes().startswith(b"\x89PNG")
+    assert "问题" in err and "問題" not in err  # the table's words, in Simplified (its description says them)
+    code, _, err = run(capsys, config_path, "topics", "--lang", "zh-CN", "--chart", str(tmp_path / "t.png"))
+    assert code == 0 and "长条图" in err and "多模态模型" in err and "多模態" not in err
+
+
+def test_a_picture_must_be_named_as_the_png_it_is(capsys, config_path, tmp_path):
+    with pytest.raises(SystemExit) as exit_:
+        run(capsys, config_path, "topics", "--chart", str(tmp_path / "t.jpg"))
+    assert exit_.value.code == 2 and "pictures are PNG files" in capsys.readouterr().err
+    assert not (tmp_path / "t.jpg").exists()
+
+
+def test_a_missing_table_is_said_by_every_command(capsys, tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text('[data]\ntables = ["nope/papers.md"]\nstate_dir = "state"\n[arxiv]\nenrich = false\n')
+    for argv in (["search", "protein folding"], ["topics"], ["ask", "what is new?"], ["paper", "2405.14831"]):
+        code, _, err = run(capsys, config, *argv)
+        assert code == 2 and "no such table" in err and "nope/papers.md" in err, argv
+

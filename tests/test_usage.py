@@ -194,7 +194,7 @@ async def test_budgets_per_member_and_tier_give_the_offline_answer_with_a_note(d
                      prices=PRICES, budget=budget, cache=CacheSettings(enabled=False))
     llm_server.default = reply("HippoRAG mimics the hippocampal index [1].")
     member, researcher = server.add_user("student"), server.add_user("postdoc", roles=[researchers])
-    async with running_bot(config, seeded_kb, answerer=Engine(config, kb=seeded_kb).answerer):
+    async with running_bot(config, seeded_kb, answerer=Engine(config, "discord", kb=seeded_kb).answerer):
         async def ask(user) -> str:
             inter = server.send_interaction("ask", {"question": "What is HippoRAG?"}, user=user)
             await inter.wait_for(lambda i: i.settled and "footer" in i.final_message().embeds[-1], timeout=20)

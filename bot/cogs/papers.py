@@ -36,7 +36,7 @@ class Papers(commands.Cog):
     @app_commands.describe(arxiv_id="arXiv ID or URL, e.g. 2405.14831")
     async def paper(self, interaction: discord.Interaction, arxiv_id: str) -> None:
         language = language_for(interaction.locale)
-        paper = self.bot.kb.get(arxiv_id)  # InvalidArxivId -> the error handler
+        paper = self.bot.kb.find(arxiv_id)  # an ID in any form, or a title typed whole
         if paper is None:
             suggestions = await self.bot.answerer.offload(self.bot.kb.suggest, arxiv_id)
             await send_private(interaction, render.not_found_text(parse_arxiv_id(arxiv_id), suggestions, language))

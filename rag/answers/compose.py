@@ -55,8 +55,9 @@ class Plan:
 
 class Composer:
     def __init__(self, kb: KnowledgeBase, llm: ChatModel | None, offload: Callable[..., Awaitable],
-                 cache: AnswerCache | None = None, budget: Budget | None = None):
+                 cache: AnswerCache | None = None, budget: Budget | None = None, front: str = "cli"):
         self.kb, self.llm, self.cache, self.budget, self._offload = kb, llm, cache, budget, offload
+        self.front = front  # whose commands the labels name (rag.answers.labels.COMMANDS)
 
     @property
     def model(self) -> str | None:
@@ -177,5 +178,5 @@ class Composer:
         return plan.finish(answer, attribution) if plan.finish else answer
 
     def _empty(self, operation: str, language: str, notices: list[str] = ()) -> Answer:
-        return Answer(operation, label(NOTHING_FOUND, language), [], [], LLM if self.llm else OFFLINE,
+        return Answer(operation, label(NOTHING_FOUND, language, self.front), [], [], LLM if self.llm else OFFLINE,
                       self.model, language, " ".join(notices))

@@ -25,8 +25,8 @@ UNSUPPORTED_LABEL = {
 }
 STORE_DOWN_LABEL = {
     EN: "The paper store is unreachable right now, so these papers were found by word matching only; "
-        "/paper and /topics still work.",
-    ZH: "論文資料庫暫時無法連線，以下論文僅以關鍵字比對找到；/paper 與 /topics 仍可使用。",
+        "{paper} and {topics} still work.",
+    ZH: "論文資料庫暫時無法連線，以下論文僅以關鍵字比對找到；{paper} 與 {topics} 仍可使用。",
 }
 OVER_BUDGET = {
     "requests": {EN: "You have used your {allowed} model answers for today, so this is the offline answer, which "
@@ -40,12 +40,12 @@ OVER_BUDGET = {
                    ZH: "本伺服器本月的模型預算（US${allowed:.2f}）已用完，以下是不需費用的離線回答。預算將於 {resets} 重置。"},
 }
 NOT_LISTED_LABEL = {
-    EN: "{ids} is not in the paper list; /add {first} adds it.",
-    ZH: "論文清單中沒有 {ids}；可用 /add {first} 加入。",
+    EN: "{ids} is not in the paper list; `{add} {first}` adds it.",
+    ZH: "論文清單中沒有 {ids}；可用 `{add} {first}` 加入。",
 }
 NOTHING_FOUND = {
-    EN: "I found no paper in the list about that. Try other words, or `/topics` to see what the list covers.",
-    ZH: "清單中沒有找到與此相關的論文。請換個說法，或用 `/topics` 查看清單涵蓋的主題。",
+    EN: "I found no paper in the list about that. Try other words, or `{topics}` to see what the list covers.",
+    ZH: "清單中沒有找到與此相關的論文。請換個說法，或用 `{topics}` 查看清單涵蓋的主題。",
 }
 # Why a model's answer was not shown, as the reason in FALLBACK_LABEL.
 REJECTED = {
@@ -55,8 +55,15 @@ REJECTED = {
 }
 
 
-def label(table: dict, language: str, **params) -> str:
-    return localise(table[base_language(language)].format(**params), language)
+# How each front end names the commands a label points at: a terminal is not Discord.
+COMMANDS = {
+    "cli": {"add": "paperbot add", "topics": "paperbot topics", "paper": "paperbot paper"},
+    "discord": {"add": "/add", "topics": "/topics", "paper": "/paper"},
+}
+
+
+def label(table: dict, language: str, front: str = "cli", **params) -> str:
+    return localise(table[base_language(language)].format(**COMMANDS[front], **params), language)
 
 
 def over_budget(over: OverBudget, language: str) -> str:

@@ -25,10 +25,10 @@ from pathlib import Path
 from rag.config import Config
 from rag.files import write_atomic
 from rag.models.embeddings import load_embed_model
-from rag.papers.ids import parse_arxiv_id
+from rag.papers.ids import InvalidArxivId, parse_arxiv_id
 from rag.papers.table import Paper
 from rag.store.chroma import PaperStore, paper_from_record, paper_to_node
-from rag.store.lexical import LexicalIndex, TokenStore, field_texts
+from rag.store.lexical import LexicalIndex, TokenStore, field_texts, name_of
 from rag.text import glossary
 
 log = logging.getLogger(__name__)
@@ -152,12 +152,38 @@ class KnowledgeBase:
     def get(self, arxiv_id: str) -> Paper | None:
         return self.catalog.get(parse_arxiv_id(arxiv_id))
 
+    def find(self, text: str) -> Paper | None:
+        """The paper an arXiv ID (any form) or a title names: the whole title, the name before
+        its colon (HippoRAG), or words only one title holds; None when nothing or several do."""
+        try:
+            return self.catalog.get(parse_arxiv_id(text))
+        except InvalidArxivId:
+            pass
+        wanted = " ".join(text.casefold().split())
+        if not wanted:
+            return None
+        papers = list(self.catalog.values())
+        for named in (lambda p: p.title.casefold() == wanted, lambda p: name_of(p.title).casefold() == wanted,
+                      lambda p: wanted in p.title.casefold()):
+            found = [p for p in papers if named(p)]
+            if found:
+                return found[0] if len(found) == 1 else None
+        return None
+
     def suggest(self, text: str, n: int = 3) -> list[Paper]:
-        """Closest IDs or titles, for 'did you mean'."""
-        ids = difflib.get_close_matches(text.strip(), list(self.catalog), n=n, cutoff=0.6)
-        by_title = {p.title.lower(): p.arxiv_id for p in self.catalog.values()}
-        ids += [by_title[t] for t in difflib.get_close_matches(text.lower(), list(by_title), n=n, cutoff=0.4)]
-        return [self.catalog[i] for i in dict.fromkeys(ids)][:n]
+        """For "did you mean": listed IDs a keystroke or two away from an ID (a typo), or
+        titles close to a text; never an unrelated paper."""
+        from rapidfuzz.distance import Levenshtein
+
+        try:
+            arxiv_id = parse_arxiv_id(text)
+        except InvalidArxivId:
+            by_title = {p.title.lower(): p.arxiv_id for p in self.catalog.values()}
+            ids = [by_title[t] for t in difflib.get_close_matches(text.lower(), list(by_title), n=n, cutoff=0.6)]
+        else:
+            ids = sorted((i for i in self.catalog if Levenshtein.distance(i, arxiv_id) <= 2),
+                         key=lambda i: Levenshtein.distance(i, arxiv_id))
+        return [self.catalog[i] for i in ids][:n]
 
     def topics(self) -> list[tuple[str, int]]:
         counts = Counter(t for p in self.catalog.values() for t in p.topics)
@@ -172,6 +198,9 @@ class KnowledgeBase:
         authors, and its gloss while the row is unchanged) is kept. A paper is embedded
         again only when the text the model reads changes (its hash is stored), e.g. when
         its abstract arrives; a change elsewhere reuses the stored vector.
+
+        A paper keeps the moment it first arrived (`added_at`, what digests count): now, or
+        on the first ingest into an empty store, the date of its row.
 
         Papers are written every WRITE_BATCH, and what was embedded is written when an
         error stops the ingest, so the next run resumes where it stopped (a killed
@@ -207,6 +236,9 @@ class KnowledgeBase:
         if not todo:
             return report
         now = now or dt.datetime.now(dt.timezone.utc)
+        # The first ingest reads the group's history: each row arrived on its own date, so the
+        # first digest is about what is new, not the whole table. Later rows arrive now.
+        first = not stored
         batch = max(self.config.embedding.batch_size, 1)
         # Chroma costs ~1.7 ms a record written 64 at a time and ~0.6 ms 1,000 at a time
         # (measured): papers are embedded in model batches and written in larger ones.
@@ -218,7 +250,8 @@ class KnowledgeBase:
             nodes = []
             for paper, vector, read in items:
                 first_added = stored.get(paper.arxiv_id, {}).get("added_at")
-                added_at = dt.datetime.fromisoformat(first_added) if first_added else now
+                added_at = dt.datetime.fromisoformat(first_added) if first_added else \
+                    min(now, _day(paper.date)) if first else now
                 nodes.append(paper_to_node(paper, vector, added_at, _hash(read)))
             self.tokens.add({p.arxiv_id: field_texts(p) for p in chunk})
             self.store.write(nodes, replace=[p.arxiv_id for p in chunk if p.arxiv_id in stored])
@@ -288,6 +321,10 @@ def _with_stored(paper: Paper, meta: dict | None, glosser=None) -> Paper:
             and (glosser is None or glosser.flaw(meta["gloss"], paper) is None):  # one a weak model wrote goes
         keep["gloss"] = meta["gloss"]
     return replace(paper, **keep) if keep else paper
+
+
+def _day(date: dt.date) -> dt.datetime:
+    return dt.datetime.combine(date, dt.time(), dt.timezone.utc)
 
 
 def _enrichment(record: dict) -> tuple[str, str]:
