@@ -90,6 +90,9 @@ def cmd_eval(args, engine: Engine) -> int:
     names = ["paperbot", *(f"baseline_{b}" for b in baselines)]
     print(f"{summary['questions']} questions over {summary['papers']} papers; "
           f"hybrid search p50 {summary['search_ms_p50']} ms, p95 {summary['search_ms_p95']} ms")
+    for split, block in summary["no_match"].items():
+        said = ", ".join(f"{name.replace('_', ' ')} {b['rate']:.3f} (n={b['n']})" for name, b in block.items())
+        print(f"no match ({split}): {said}")
     if "rewritten" in summary:
         print(f"the model gave usable search phrasings for {summary['rewritten']} of them")
     print(f"{'':<34}" + "".join(f"{n.replace('baseline_', ''):>10}" for n in names))

@@ -145,13 +145,14 @@ def cmd_search(args, engine: Engine) -> int:
     if not query:
         raise UsageError("the query is empty")
     kb = ready(engine)
-    hits = HybridRetriever(kb, k=args.k, filters=_search_filter(kb, args)).search(query)
+    # Only papers about the question: a list padded with the nearest of unrelated papers reads as an answer.
+    hits = [h for h in HybridRetriever(kb, k=args.k, filters=_search_filter(kb, args)).search(query) if h.relevant]
     if args.json:
         print_json([{"arxiv_id": h.paper.arxiv_id, "title": h.paper.title, "score": h.score,
                      "date": h.paper.date.isoformat(), "topics": list(h.paper.topics), "url": h.paper.url,
                      "authors": list(h.paper.authors)} for h in hits])
     elif not hits:
-        print("No matching papers.")
+        print("No paper in the list is about that. Try other words, or `paperbot topics` to see what it covers.")
     else:
         for n, h in enumerate(hits, 1):
             by = f"; {', '.join(h.paper.authors[:3])}{' et al.' if len(h.paper.authors) > 3 else ''}" \

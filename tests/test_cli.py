@@ -191,3 +191,11 @@ def test_a_missing_table_is_said_by_every_command(capsys, tmp_path):
         code, _, err = run(capsys, config, *argv)
         assert code == 2 and "no such table" in err and "nope/papers.md" in err, argv
 
+
+@pytest.mark.parametrize("query", ["protein folding", "🤔🤖📄🔥", "how to bake sourdough bread", "圍巾的編織方法"])
+def test_a_search_about_nothing_in_the_list_says_so(capsys, config_path, query):
+    code, out, _ = run(capsys, config_path, "search", query)
+    assert code == 1 and out.startswith("No paper in the list is about that.")
+    code, out, _ = run(capsys, config_path, "search", query, "--json")
+    assert code == 1 and json.loads(out) == []
+

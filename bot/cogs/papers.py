@@ -62,7 +62,7 @@ class Papers(commands.Cog):
         if query:
             hits = await self.bot.answerer.offload(lambda: HybridRetriever(self.bot.kb, k=10, filters=filters)
                                                    .search(query))
-            found = [h.paper for h in hits]
+            found = [h.paper for h in hits if h.relevant]  # never padded with unrelated papers
         else:  # newest first: everything by this author, or on this topic
             found = [p for p in self.bot.listing()[0] if filters.admits(p)][:10]
         title = " · ".join(x for x in (query, author, "、".join(topics)) if x)

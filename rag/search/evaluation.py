@@ -30,8 +30,15 @@ class Question:
     q: str
     lang: str
     gold: tuple[str, ...]
-    kind: str = "single"
+    kind: str = "single"  # single | multi | absent (about nothing in the list: the answer is "nothing")
     set: str = ""  # which question set (e.g. vague, name, simplified); by default the file's name
+    split: str = ""  # tune | held: which half a rule may be chosen on
+
+
+def half(text: str) -> str:
+    """The half a question belongs to when its line names none: by a hash of its text, so
+    it never moves (rules are chosen on "tune" and reported on "held" beside it)."""
+    return "tune" if int(hashlib.sha1(text.encode()).hexdigest(), 16) % 2 == 0 else "held"
 
 
 def read_questions(path: Path) -> list[Question]:
@@ -44,13 +51,33 @@ def read_questions(path: Path) -> list[Question]:
             gold = row["gold"]
             # A line exported from 👎 feedback waits for a person to name its papers.
             review = row.get("kind") == "review" or row.get("review") is True
-            if isinstance(gold, str) or not isinstance(gold, list) or (not gold and not review):
-                raise TypeError("gold must be a non-empty list of arXiv IDs (or kind \"review\")")
+            absent = row.get("kind") == "absent"
+            if isinstance(gold, str) or not isinstance(gold, list) or (not gold and not (review or absent)):
+                raise TypeError("gold must be a non-empty list of arXiv IDs (or kind \"review\" or \"absent\")")
             questions.append(Question(row["q"], row["lang"], tuple(gold), "review" if review else row.get("kind", "single"),
-                                      row.get("set") or Path(path).stem))
+                                      row.get("set") or Path(path).stem, row.get("split") or half(row["q"])))
         except (ValueError, KeyError, TypeError) as exc:
             raise ValueError(f"{path}:{number}: not a question line ({exc})") from None
     return questions
+
+
+def no_match(questions: list[Question], found: list[bool]) -> dict:
+    """The one notion of "nothing in the list is about that" (Hit.relevant), measured both
+    ways: questions about absent subjects must find nothing, the others something; per
+    split (tune / held) when the questions carry one."""
+    out: dict = {}
+    for split in sorted({q.split for q in questions}):
+        pairs = [(q, f) for q, f in zip(questions, found) if q.split == split]
+        present = [f for q, f in pairs if q.kind in ("single", "multi")]
+        block = {}
+        for name in sorted({q.set for q, _ in pairs if q.kind == "absent"}):
+            absent = [f for q, f in pairs if q.kind == "absent" and q.set == name]
+            block[f"{name}_said_nothing"] = {"n": len(absent), "rate": round(1 - sum(absent) / len(absent), 4)}
+        if present:
+            block["present_found_something"] = {"n": len(present), "rate": round(sum(present) / len(present), 4)}
+        if block:
+            out[split or "all"] = block
+    return out
 
 
 def _block(pairs: list[tuple[Question, list[str]]]) -> dict:
@@ -166,14 +193,16 @@ def evaluate(kb: KnowledgeBase, questions: list[Question], k: int = 10, baseline
     kb.lexical  # load before timing (first use builds or reads the index)
     retriever.search("warm up")
     others = {name: {"dense": DenseBaseline, "bm25": BM25Baseline}[name](kb) for name in baselines}
-    ranked, theirs, times = [], {name: [] for name in others}, []
+    ranked, found, theirs, times = [], [], {name: [] for name in others}, []
     rewritten = 0
     for n, question in enumerate(questions, 1):
         extra = phrasings(question.q) if phrasings else ()
         rewritten += bool(extra)
         start = time.perf_counter()
-        ranked.append([h.paper.arxiv_id for h in retriever.search(question.q, extra_queries=extra)])
+        hits = retriever.search(question.q, extra_queries=extra)
         times.append(time.perf_counter() - start)
+        ranked.append([h.paper.arxiv_id for h in hits])
+        found.append(any(h.relevant for h in hits))
         for name, baseline in others.items():
             theirs[name].append(baseline.rank(question.q, k))
         if progress:
@@ -181,6 +210,7 @@ def evaluate(kb: KnowledgeBase, questions: list[Question], k: int = 10, baseline
     times.sort()
     summary = {
         "paperbot": score(questions, ranked),
+        "no_match": no_match(questions, found),
         **{f"baseline_{name}": score(questions, rankings) for name, rankings in theirs.items()},
         "questions": len(questions),
         "awaiting_review": review,
@@ -191,7 +221,7 @@ def evaluate(kb: KnowledgeBase, questions: list[Question], k: int = 10, baseline
     }
     results = []
     for i, q in enumerate(questions):
-        row = {"q": q.q, "lang": q.lang, "set": q.set, "gold": list(q.gold), "ranked": ranked[i]}
+        row = {"q": q.q, "lang": q.lang, "set": q.set, "gold": list(q.gold), "ranked": ranked[i], "found": found[i]}
         row.update({name: theirs[name][i] for name in theirs})
         results.append(row)
     return {"summary": summary, "results": results}

@@ -31,6 +31,7 @@ from rag.search import typos
 from rag.search.authors import Names
 from rag.search.question import Question
 from rag.search.typos import misspellings
+from rag.store import lexical
 from rag.store.chroma import SearchFilter, StoreUnavailable
 from rag.store.knowledge import KnowledgeBase
 from rag.text import glossary
@@ -41,8 +42,13 @@ from rag.text.tokens import chinese_words, tokenize
 from rag.text.wordlists import Table
 
 WEAK_SOURCE = 0.3  # a source scoring under this fraction of the best one is left out
-DENSE_RELEVANT = 0.35  # cosine similarity from which a paper is on the question's subject
-LEXICAL_RELEVANT = 0.08  # share of the question's lexical evidence (about one informative word in twelve)
+# When a paper is about the question at all (else search, ask and recommend say "nothing"):
+# its meaning is close, or it holds most of the question's words with enough of their
+# weight. Chosen on the tune half of tests/eval/absent.jsonl beside the seed questions, with
+# the seed table alone and with 10,000 real neighbours (benchmarks/README.md, "No match").
+DENSE_RELEVANT = 0.30  # cosine similarity of the question and the paper's English text
+LEXICAL_RELEVANT = 0.15  # share of the question's lexical (BM25) evidence the paper matches ...
+COVERED_RELEVANT = 0.6  # ... and share of the question's distinct words it holds
 DENSE_POOL = 100  # nearest papers asked from the vector index; the rest count as no nearer than the last
 # Weight of a glossary translation against a word the asker typed: an English question
 # reaches a Chinese summary only through them; a Chinese question's own words already do.
@@ -94,11 +100,14 @@ class Hit:
     dense_similarity: float = 0.0  # cosine similarity of the question and the paper's English text
     lexical_share: float = 0.0  # share of the question's words (BM25-weighted) the paper matches
     named: bool = False  # the question names it (arXiv ID or link; or its author, when it asks for nothing else)
+    coverage: float = 0.0  # share of the question's distinct words the paper holds (any of their forms)
+    mentioned: bool = False  # the question says the paper's name (HippoRAG, GNN-RAG)
 
     @property
     def relevant(self) -> bool:
         """Named, enough of the question's words occur in the paper, or its meaning is close."""
-        return self.named or self.lexical_share >= LEXICAL_RELEVANT or self.dense_similarity >= DENSE_RELEVANT
+        return self.named or self.mentioned or self.dense_similarity >= DENSE_RELEVANT or \
+            (self.lexical_share >= LEXICAL_RELEVANT and self.coverage >= COVERED_RELEVANT)
 
 
 def paper_node(paper: Paper) -> TextNode:
@@ -146,6 +155,20 @@ def _translated(word: str) -> frozenset[tuple[str, ...]]:
     terms = [term for hit in glossary.translations(to_traditional(word)) for term in hit] + list(translations(word))
     pairs = (tuple(dict.fromkeys(t for t in tokenize(term) if len(t) == 2 and not t.isascii())) for term in terms)
     return frozenset(p for p in pairs if p)
+
+
+_NAME_LIKE = re.compile(r"\S*(?:[a-z][A-Z]|[A-Z]{2}|\d|-)\S*")  # HippoRAG, GNN-RAG, MoRA, PROMETHEUS 2
+
+
+def mentions_name(text: str, paper: Paper) -> bool:
+    """Whether `text` says the paper's name: the part of its title before a colon, when that
+    looks like a name (a capital inside a word, an acronym, a digit or a hyphen: HippoRAG,
+    not "Parrot"), as a whole word, in any case."""
+    if ":" not in paper.title:
+        return False
+    name = lexical.name_of(paper.title).strip()
+    return bool(_NAME_LIKE.search(name)) and re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text,
+                                                        re.IGNORECASE) is not None
 
 
 def like(paper: Paper) -> str:
@@ -221,9 +244,9 @@ class HybridRetriever(BaseRetriever):
         k = min(k, len(index.ids) if allowed is None else int(allowed.sum()))
         if k <= 0:
             return []
-        fused = score
+        fused, covered = score, {}
         if said:
-            score = self._covered(score, said, index, k)
+            score, covered = self._covered(score, said, index, k)
         if named or by:
             score = self._put_first(score, fused if by else None, named, by)
         top = np.argpartition(-score, k - 1)[:k]
@@ -240,7 +263,8 @@ class HybridRetriever(BaseRetriever):
             if paper is not None:
                 hits.append(Hit(paper, round(float(score[row]), 6), lex_rank.get(row), dense_rank.get(row),
                                 float(main.dense_pool.get(row, 0.0)), round(float(lexical[row]), 4),
-                                row in named))  # by an author named beside a subject: relevant to it or not
+                                row in named,  # by an author named beside a subject: relevant to it or not
+                                round(covered.get(row, 0.0), 4), mentions_name(question.folded, paper)))
         return hits
 
     def signals(self, question: Question, index=None) -> Signals:
@@ -343,9 +367,11 @@ class HybridRetriever(BaseRetriever):
         return out + [{pairs} for pairs in question.chinese_words]
 
     @staticmethod
-    def _covered(score: np.ndarray, said: list[set[tuple[str, ...]]], index, k: int) -> np.ndarray:
+    def _covered(score: np.ndarray, said: list[set[tuple[str, ...]]], index, k: int
+                 ) -> tuple[np.ndarray, dict[int, float]]:
         """The CANDIDATES (at least k) best scores scaled by (share of the question's words
-        the paper holds / the best share)^COVERAGE; the rest are out of the race."""
+        the paper holds / the best share)^COVERAGE, the rest out of the race; and each
+        candidate's share."""
         m = min(max(CANDIDATES, k), int(np.isfinite(score).sum()))
         rows = np.sort(np.argpartition(-score, m - 1)[:m])
         share = index.holders(said, rows)
@@ -354,7 +380,7 @@ class HybridRetriever(BaseRetriever):
             out[rows] = score[rows] * (share / share.max()) ** COVERAGE
         else:
             out[rows] = score[rows]
-        return out
+        return out, dict(zip(rows.tolist(), share.tolist()))
 
     def _allowed(self, index) -> np.ndarray | None:
         """Which rows the filters admit, kept with the index of this store revision (60k
