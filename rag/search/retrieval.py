@@ -38,7 +38,7 @@ from rag.text import glossary
 from rag.text.dictionary import translations
 from rag.text.language import ZH
 from rag.text.script import to_traditional
-from rag.text.tokens import chinese_words, tokenize
+from rag.text.tokens import chinese_words, stem, tokenize
 from rag.text.wordlists import Table
 
 WEAK_SOURCE = 0.3  # a source scoring under this fraction of the best one is left out
@@ -71,6 +71,7 @@ DICTIONARY = 1.0  # weight of an English word's everyday translations (rag.text.
 _WORDS = Table(Path(__file__).with_name("retrieval.txt"))
 _ABOUT = re.compile(_WORDS.cues("about a named paper"), re.IGNORECASE)
 _LIKE = re.compile(_WORDS.cues("like a named paper"), re.IGNORECASE)
+_ASKER = frozenset(stem(w) for w in _WORDS.words("asker words"))
 _WORDS.finish()
 
 
@@ -361,7 +362,7 @@ class HybridRetriever(BaseRetriever):
         what it was probably misspelt for, and their translations. A Chinese word: its
         character pairs (its English translations would favour papers with an abstract)."""
         out = []
-        for word in dict.fromkeys(w for w in words if w.isascii()):
+        for word in dict.fromkeys(w for w in words if w.isascii() and w not in _ASKER):
             forms = [word, *misspelt.get(word, ())]
             out.append({(f,) for f in forms} | {pairs for f in forms for pairs in _translated(f)})
         return out + [{pairs} for pairs in question.chinese_words]
