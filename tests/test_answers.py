@@ -328,3 +328,27 @@ async def test_what_a_weak_model_writes_instead_of_search_phrasings_is_not_searc
     assert [r["operation"] for r in engine.llm.ledger.db.query("SELECT operation FROM model_calls")] == ["rewrite", "ask"]
     assert [json.loads(r["phrasing"]) for r in engine.llm.ledger.db.query("SELECT phrasing FROM query_rewrites")] == [[]]
     assert answer.citations[0].arxiv_id == "2405.12130"
+
+
+async def test_offline_comparisons_read_as_a_table_not_a_dump(offline, seed_papers):
+    answer = await offline.compare(["2405.00675", "2405.17258", "2405.01470"], language="zh")
+    for item in answer.items:
+        cells = [item[k] for k in ("problem", "method", "results") if item[k]]
+        assert len(cells) == len(set(cells)), item  # a sentence serves one cell
+        assert not any(c.startswith(("其次", "首先", "此外", "然而")) for c in cells), item
+        assert not any("http" in c or "許可證" in c for c in cells), item  # links and licences are not results
+
+
+async def test_offline_recommendations_explain_themselves_in_the_readers_words(offline):
+    answer = await offline.recommend("I work on making small models cheaper to fine-tune", language="en")
+    assert answer.citations and {c.arxiv_id for c in answer.citations} & {"2405.00732", "2405.12130", "2405.09673"}
+    reasons = " ".join(item["reason"] for item in answer.items)
+    assert "“fine-tune”" in reasons and "finetun" not in reasons.replace("fine-tune", "")  # words as typed, no stems
+    assert "微調" not in reasons or "fine-tuning (微調)" in reasons  # a Chinese topic comes with its English
+
+
+async def test_an_offline_answer_to_how_papers_differ_puts_them_side_by_side(offline):
+    answer = await offline.ask("How do GNN-RAG and HippoRAG differ?")
+    assert answer.text.startswith("How they differ, from their summaries:")
+    assert "problem:" in answer.text and "method:" in answer.text
+    assert {c.arxiv_id for c in answer.citations} >= {"2405.20139", "2405.14831"}

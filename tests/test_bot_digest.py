@@ -184,10 +184,9 @@ async def test_papers_of_a_digest_that_found_no_channel_wait_for_the_next_one(se
 async def test_the_first_digest_is_about_what_is_new_not_the_whole_table(setup, fresh_kb, seed_papers, tmp_path):
     """A group's table, ingested for the first time: each row arrived on its own date, so a digest
     of the last week lists only the rows dated in it, and the chart's weeks are the table's."""
+    from conftest import make_config
     from rag.answers.operations import Answerer
     from rag.store.knowledge import KnowledgeBase
-
-    from conftest import make_config
 
     kb = KnowledgeBase(make_config(tmp_path / "new-group"), embed_model=fresh_kb.embed_model)
     kb.ingest(seed_papers, now=at("2024-06-02T10:00"))  # first use, a few days after the last row

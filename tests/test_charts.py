@@ -248,7 +248,7 @@ def test_summary_parts_finds_problem_method_and_results():
     parts = summary_parts("Large models are costly to serve. However, existing caches lack reuse. "
                                  "We propose FooCache, a prefix cache for agents. Experiments show a 3x speedup "
                                  "and 20% less memory. Code is at https://github.com/x/y.")
-    assert parts == {"problem": "However, existing caches lack reuse.",
+    assert parts == {"problem": "Existing caches lack reuse.",  # a cell stands alone: no "However,"
                      "method": "We propose FooCache, a prefix cache for agents.",
                      "results": "Experiments show a 3x speedup and 20% less memory."}
     assert summary_parts("") == {"problem": "", "method": "", "results": ""}
