@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from cli import answers, papers, records
+from cli import answers, doctor, papers, records
 from cli.output import BAD_INPUT, NOT_FOUND, UNAVAILABLE, ServiceError, UsageError, date, png_path
 from rag.config import ConfigError, load_config
 
@@ -104,6 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--export", metavar="FILE.jsonl",
                    help="write voted questions as `paperbot eval` lines (👎: marked for review)")
 
+    with_json(command("doctor", doctor.cmd_doctor, "what is configured, and whether each part answers: tables, "
+                                                   "records, store, embeddings, model, arXiv, Discord token"))
     command("run", cmd_run, "run the Discord bot (needs DISCORD_TOKEN; see the README)")
     return parser
 

@@ -199,3 +199,28 @@ def test_a_search_about_nothing_in_the_list_says_so(capsys, config_path, query):
     code, out, _ = run(capsys, config_path, "search", query, "--json")
     assert code == 1 and json.loads(out) == []
 
+
+
+def test_doctor_says_what_is_configured_and_whether_each_part_answers(capsys, tmp_path, llm_server, monkeypatch):
+    from peers.arxiv_server import ArxivServer
+    from peers.llm_server import reply
+
+    with ArxivServer() as arxiv:
+        arxiv.add_entry("2405.14831", "HippoRAG", "An abstract.")
+        config = tmp_path / "config.toml"
+        config.write_text(f'[data]\ntables = ["{SEED}"]\nstate_dir = "state"\n'
+                          f'[arxiv]\napi_base = "{arxiv.api_base}"\nmin_interval = 0.01\n'
+                          f'[llm]\nmodel = "test-model"\napi_base = "{llm_server.base_url}"\ntimeout = 2.0\n')
+        monkeypatch.setenv("DISCORD_TOKEN", "MTIzNDU2Nzg5MDEyMzQ1Njc4OQ.GaBcDe.abcdefghijklmnopqrstuvwxyz012345")
+        llm_server.script(reply("ok"))
+        code, out, _ = run(capsys, config, "doctor", "--json")
+        states = {c["part"]: c["state"] for c in json.loads(out)}
+        assert code == 0 and set(states.values()) == {"ok"}, out
+        assert "MTIzNDU2" not in out  # the token is never shown
+
+        monkeypatch.setenv("DISCORD_TOKEN", "my-token")  # pasted something else
+        code, out, _ = run(capsys, config, "doctor")
+        assert code == 2 and "wrong discord" in out and "does not look like a bot token" in out
+    monkeypatch.delenv("DISCORD_TOKEN")
+    code, out, _ = run(capsys, config, "doctor")  # arXiv has gone away
+    assert code == 3 and "down  arxiv" in out and "off   discord" in out
