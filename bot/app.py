@@ -24,11 +24,11 @@ from bot.render import NO_MENTIONS
 from bot.replies import send_private
 from bot.state import Inflight
 from rag.engine import Engine
+from rag.errors import StoreUnavailable
 from rag.models.usage import Caller
 from rag.outages import STORE, tracker
 from rag.papers.table import Paper
 from rag.records import utc_now
-from rag.store.chroma import StoreUnavailable
 
 log = logging.getLogger(__name__)
 

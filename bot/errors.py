@@ -10,10 +10,9 @@ from discord import app_commands
 from bot.cooldown import OnCooldown
 from bot.i18n import t
 from bot.render import literal
-from rag.errors import InputError
+from rag.errors import InputError, StoreUnavailable
 from rag.outages import STORE, tracker
 from rag.papers.ids import VALID_FORMS, InvalidArxivId
-from rag.store.chroma import StoreUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -7,10 +7,13 @@ import asyncio
 import datetime as dt
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cli.output import OK, UsageError, print_json, utc_day, write_chart
 from cli.papers import ready
-from rag.engine import Engine
+
+if TYPE_CHECKING:
+    from rag.engine import Engine
 
 
 def _show(answer, as_json: bool) -> int:

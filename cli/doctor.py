@@ -9,9 +9,12 @@ import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from cli.output import BAD_INPUT, OK, UNAVAILABLE, print_json
-from rag.engine import Engine
+
+if TYPE_CHECKING:
+    from rag.engine import Engine
 from rag.logs import mask
 
 GOOD, OFF, WRONG, DOWN = "ok", "off", "wrong", "down"  # a part: works, not configured, misconfigured, unreachable

@@ -113,9 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from rag.engine import Engine
-    from rag.errors import InputError
+    from rag.errors import InputError, StoreUnavailable
     from rag.logs import configure_logging, mask
-    from rag.store.chroma import StoreUnavailable
 
     configure_logging(verbose=args.verbose)
     try:

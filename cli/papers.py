@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cli.output import NOT_FOUND, OK, UNAVAILABLE, ServiceError, UsageError, print_json, write_chart
-from rag.engine import Engine
+
+if TYPE_CHECKING:
+    from rag.engine import Engine
 
 
 def ready(engine: Engine):

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cli.output import OK, UsageError, print_json, utc_day
-from rag.engine import Engine
+
+if TYPE_CHECKING:
+    from rag.engine import Engine
 
 
 def cmd_usage(args, engine: Engine) -> int:

@@ -6,6 +6,9 @@ the model itself. Parts are built on first use, so a command that needs only the
 
 Parts a test brings itself (a shared knowledge base, an answerer without a cache) are
 given as keyword arguments and used instead of building them.
+
+Each part imports its modules when it is first built: `paperbot usage` reads the records
+without importing Chroma, LlamaIndex or a model (seconds of start-up on a small machine).
 """
 
 from __future__ import annotations
@@ -15,24 +18,21 @@ import functools
 import logging
 from collections.abc import Callable
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-from rag.answers.cache import AnswerCache
-from rag.answers.gloss import Glosser
-from rag.answers.operations import Answerer, cpu_pool
-from rag.answers.rewrite import Rewriter
-from rag.answers.rows import RowWriter
 from rag.config import Config
 from rag.files import use_caches
-from rag.models.chat import ChatModel, make_llm
-from rag.models.usage import Budget, Ledger
-from rag.papers.arxiv import ArxivClient
-from rag.papers.inbox import Inbox
-from rag.papers.table import read_tables
-from rag.people import People
 from rag.records import Database
-from rag.store.add import Adder
-from rag.store.enrich import EnrichReport, enrich
-from rag.store.knowledge import IngestReport, KnowledgeBase
+
+if TYPE_CHECKING:
+    from rag.answers.operations import Answerer
+    from rag.models.chat import ChatModel
+    from rag.models.usage import Ledger
+    from rag.papers.arxiv import ArxivClient
+    from rag.people import People
+    from rag.store.add import Adder
+    from rag.store.enrich import EnrichReport
+    from rag.store.knowledge import IngestReport, KnowledgeBase
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,8 @@ class Engine:
     def pool(self):
         """The one pool for CPU work (search, tokenising, claim checks), never the event
         loop's default executor."""
+        from rag.answers.operations import cpu_pool
+
         return cpu_pool()
 
     @cached_property
@@ -57,19 +59,30 @@ class Engine:
 
     @cached_property
     def ledger(self) -> Ledger:
+        from rag.models.usage import Ledger
+
         return Ledger(self.records, self.config.prices)
 
     @cached_property
     def llm(self) -> ChatModel | None:
         """The configured language model, or None: offline mode."""
+        from rag.models.chat import make_llm
+
         return make_llm(self.config, ledger=self.ledger)
 
     @cached_property
     def kb(self) -> KnowledgeBase:
+        from rag.store.knowledge import KnowledgeBase
+
         return KnowledgeBase(self.config)
 
     @cached_property
     def answerer(self) -> Answerer:
+        from rag.answers.cache import AnswerCache
+        from rag.answers.operations import Answerer
+        from rag.answers.rewrite import Rewriter
+        from rag.models.usage import Budget
+
         config, llm = self.config, self.llm
         return Answerer(self.kb, llm, top_k=config.retrieval.top_k,
                         max_question_chars=config.retrieval.max_question_chars,
@@ -80,15 +93,23 @@ class Engine:
 
     @cached_property
     def people(self) -> People:
+        from rag.people import People
+
         return People(self.records)
 
     @cached_property
     def arxiv(self) -> ArxivClient:
+        from rag.papers.arxiv import ArxivClient
+
         settings = self.config.arxiv
         return ArxivClient(settings.api_base, min_interval=settings.min_interval, timeout=settings.timeout)
 
     @cached_property
     def adder(self) -> Adder:
+        from rag.answers.rows import RowWriter
+        from rag.papers.inbox import Inbox
+        from rag.store.add import Adder
+
         config = self.config
         inbox = Inbox(config.inbox_path, header_source=next((p for p in config.table_paths if p.is_file()), None))
         return Adder(self.kb, inbox, self.arxiv, RowWriter(self.kb, self.llm), self.offload)
@@ -101,9 +122,14 @@ class Engine:
     def ingest(self, paths=None, progress: bool = False) -> tuple[IngestReport, list]:
         """The tables (the configured ones by default) into the store: (the report, the
         rows skipped with why). With a model, each paper gets its English gloss once."""
+        from rag.answers.gloss import Glosser
+        from rag.papers.table import read_tables
+
         table = read_tables(paths or [p for p in self.config.table_paths if p.is_file()])
         return self.kb.ingest(table.papers, progress=progress, glosser=Glosser(self.llm)), table.errors
 
     def enrich(self) -> EnrichReport:
         """Abstracts and authors from arXiv for the papers without them, once each."""
+        from rag.store.enrich import enrich
+
         return enrich(self.kb, self.arxiv, self.records)

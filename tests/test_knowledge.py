@@ -6,9 +6,10 @@ from dataclasses import replace
 import pytest
 
 from conftest import make_config, server_store
+from rag.errors import StoreUnavailable
 from rag.papers.table import parse_table
 from rag.search.retrieval import HybridRetriever
-from rag.store.chroma import SearchFilter, StoreUnavailable
+from rag.store.chroma import SearchFilter
 from rag.store.knowledge import KnowledgeBase
 
 

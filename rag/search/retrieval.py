@@ -25,6 +25,7 @@ import numpy as np
 from llama_index.core.base.base_retriever import BaseRetriever
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
+from rag.errors import StoreUnavailable
 from rag.outages import STORE, tracker
 from rag.papers.table import Paper
 from rag.search import typos
@@ -32,7 +33,7 @@ from rag.search.authors import Names
 from rag.search.question import Question
 from rag.search.typos import misspellings
 from rag.store import lexical
-from rag.store.chroma import SearchFilter, StoreUnavailable
+from rag.store.chroma import SearchFilter
 from rag.store.knowledge import KnowledgeBase
 from rag.text import glossary
 from rag.text.dictionary import translations

@@ -28,17 +28,9 @@ from llama_index.core.vector_stores import (
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from rag.config import Config
+from rag.errors import StoreBusy, StoreUnavailable
 from rag.models.embeddings import fingerprint
 from rag.papers.table import Paper
-
-
-class StoreUnavailable(RuntimeError):
-    """Chroma cannot be reached or opened; the message says what to do."""
-
-
-class StoreBusy(StoreUnavailable):
-    """Another process has the embedded Chroma directory open."""
-
 
 _HELD_LOCKS: dict[Path, int] = {}  # embedded directories this process holds, with the lock's fd
 
