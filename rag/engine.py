@@ -21,6 +21,8 @@ from rag.answers.gloss import Glosser
 from rag.answers.operations import Answerer, cpu_pool
 from rag.answers.rewrite import Rewriter
 from rag.answers.rows import RowWriter
+from rag.club.notes import notes_for
+from rag.club.records import Club
 from rag.config import Config
 from rag.files import use_caches
 from rag.models.chat import ChatModel, make_llm
@@ -42,6 +44,8 @@ class Engine:
         self.config = config
         use_caches(config.cache_dir)
         self.__dict__.update(parts)  # given parts take the place of the cached properties below
+        if "answerer" in parts and parts["answerer"].notes is None:
+            parts["answerer"].notes = self.notes_for  # a given answerer reads the club's notes too
 
     # -- the parts ------------------------------------------------------------------
     @cached_property
@@ -59,6 +63,10 @@ class Engine:
         return Ledger(self.records, self.config.prices)
 
     @cached_property
+    def budget(self) -> Budget:
+        return Budget(self.config.budget, self.ledger)
+
+    @cached_property
     def llm(self) -> ChatModel | None:
         """The configured language model, or None: offline mode."""
         return make_llm(self.config, ledger=self.ledger)
@@ -73,13 +81,21 @@ class Engine:
         return Answerer(self.kb, llm, top_k=config.retrieval.top_k,
                         max_question_chars=config.retrieval.max_question_chars,
                         cache=AnswerCache(self.records, config.cache.max_entries) if config.cache.enabled else None,
-                        budget=Budget(config.budget, self.ledger),
+                        budget=self.budget,
                         rewriter=Rewriter(llm, self.records) if llm and config.retrieval.rewrite else None,
-                        pool=self.pool)
+                        pool=self.pool, notes=self.notes_for)
 
     @cached_property
     def people(self) -> People:
         return People(self.records)
+
+    @cached_property
+    def club(self) -> Club:
+        return Club(self.records)
+
+    def notes_for(self, question, papers, guild: str) -> list:
+        """The club's takeaways that answer a question about the group (rag.club.notes)."""
+        return notes_for(self.club, question, papers, guild)
 
     @cached_property
     def arxiv(self) -> ArxivClient:
