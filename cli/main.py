@@ -103,6 +103,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--export", metavar="FILE.jsonl",
                    help="write voted questions as `paperbot eval` lines (👎: marked for review)")
 
+    p = with_json(command("club", records.cmd_club, "the paper club: past sessions, their votes, questions and "
+                                                     "takeaways"))
+    p.add_argument("action", choices=["history"])
+    p.add_argument("--guild", type=int, help="only this Discord server's sessions")
+
     command("run", cmd_run, "run the Discord bot (needs DISCORD_TOKEN; see the README)")
     return parser
 
