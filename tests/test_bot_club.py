@@ -1,0 +1,258 @@
+"""The paper club, end to end, as its members see it: three members nominate, the vote opens
+as a native Discord poll at the minute an admin scheduled, votes arrive, the bot dies while
+the poll runs and again while it announces the winner, the poll ends, and still there is
+exactly one announcement and one thread; reminders come a day and an hour before the
+meeting in the club's timezone, mentioning only the members who asked; takeaways are kept
+and /ask cites them to the session; /club history and `paperbot club history` list it.
+
+The real PaperBot against the loopback Discord (which ends polls on its own clock, moved on
+with `advance_clock`), on the bot's injectable clock; every test checks that Discord would
+have accepted everything the bot sent and that nobody was pinged who did not ask to be."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+
+import pytest
+
+from cli.main import main as paperbot
+from conftest import SEED, bot_config, running_bot
+from rag.records import Database
+
+UTC = dt.timezone.utc
+HIPPO, GNN, LORA = "2405.14831", "2405.20139", "2405.09673"
+
+
+class Clock:
+    def __init__(self, now: dt.datetime):
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+def at(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def stamp(text: str) -> int:
+    return int(at(text).timestamp())
+
+
+@pytest.fixture
+def server():
+    from peers.discord import DiscordServer
+
+    with DiscordServer(channel_names=("general", "ask-papers", "club")) as discord_server:
+        discord_server.add_user("mei")
+        discord_server.add_user("tomas")
+        yield discord_server
+        assert not discord_server.limit_violations
+        assert not discord_server.unhandled_requests
+
+
+def pinged(message) -> set[int]:
+    return set(message.pings["users"]) | ({-1} if message.pings["everyone"] or message.pings["roles"] else set())
+
+
+def buttons(message) -> dict[str, dict]:
+    return {c["custom_id"]: c for row in message.components for c in row["components"] if c.get("custom_id")}
+
+
+async def command(server, name, options=None, **kwargs):
+    inter = server.send_interaction(name, options, **kwargs)
+    await inter.wait_settled(timeout=30)
+    return inter
+
+
+async def click(server, message, custom_id, user="member"):
+    inter = server.click(message, custom_id, user=user)
+    await inter.wait_for(lambda i: i.callback, timeout=5)
+    if inter.callback.type != 9:
+        await inter.wait_settled(timeout=20)
+    return inter
+
+
+def private(inter) -> str:
+    message = inter.final_message()
+    assert message.ephemeral
+    return message.content
+
+
+def club_posts(server) -> list:
+    return server.messages_in("club")
+
+
+async def test_a_month_of_club_in_one_session_exactly_once_through_two_crashes(server, seeded_kb, tmp_path, capsys):
+    config = bot_config(tmp_path, server)
+    clock = Clock(at("2024-06-03T04:00"))  # a Monday
+    mei, tomas = server.user_id("mei"), server.user_id("tomas")
+
+    async with running_bot(config, seeded_kb, clock=clock) as bot:
+        # Before anything: how the club works.
+        history = (await command(server, "club history")).final_message()
+        assert history.ephemeral and history.embeds[0]["description"].startswith("**How the paper club works**")
+
+        # An admin sets the club up: Thursdays 20:00 in Taipei (12:00 UTC), votes open 24 hours.
+        setup = await command(server, "club schedule", {"channel": "club", "weekday": "thursday", "time": "20:00",
+                                                        "timezone": "Asia/Taipei", "poll_hours": 24}, user="admin")
+        assert private(setup).startswith(f"📚 The paper club meets in <#{server.channels['club']}> every Thursday at "
+                                         "20:00 (Asia/Taipei).")
+        assert f"First vote: <t:{stamp('2024-06-06T12:00')}:F>" in private(setup)
+
+        # Three members nominate: by arXiv ID with a reason, by a title from the suggestions, by a link.
+        first = await command(server, "club nominate", {"paper": GNN, "reason": "graphs + RAG, our next project"})
+        assert not first.ephemeral and not first.final_message().pinged_anyone
+        assert first.final_message().content.startswith(
+            f"🗳️ <@{server.member_id}> nominated **GNN-RAG: Graph Neural Retrieval")
+        assert f"on the ballot of the next vote (<t:{stamp('2024-06-06T12:00')}:F>): 1 of 1" in \
+            first.final_message().content
+        choices = await server.send_autocomplete("club nominate", "paper", "hippo", user="mei")
+        assert choices[0]["value"] == HIPPO
+        await command(server, "club nominate", {"paper": choices[0]["value"]}, user="mei")
+        await command(server, "club nominate", {"paper": f"https://arxiv.org/abs/{LORA}v2"}, user="tomas")
+        again = await command(server, "club nominate", {"paper": HIPPO}, user="tomas")
+        assert private(again) == "**HippoRAG: Neurobiologically Inspired Long-Term Memory for Large Language Models** " \
+                                 "is already nominated for the next vote."
+
+    async with running_bot(config, seeded_kb, clock=clock) as bot:  # a restart between nominations and the vote
+        club = bot.get_cog("Club")
+        await club.tick(at("2024-06-06T11:59"))  # 19:59 in Taipei: not yet
+        assert not server.polls()
+        clock.now = at("2024-06-06T12:00")
+        await club.tick(clock.now)
+        (poll_message,) = server.polls()
+        poll = poll_message.poll
+        assert poll["question"]["text"] == "Which paper do we read for 2024-06-13?"
+        assert [a["poll_media"]["text"] for a in poll["answers"]] == [
+            "GNN-RAG: Graph Neural Retrieval for Large Language…",
+            "HippoRAG: Neurobiologically Inspired Long-Term Memory…", "LoRA Learns Less and Forgets Less"]
+        assert all(len(a["poll_media"]["text"]) <= 55 for a in poll["answers"])
+        assert f"nominated by <@{server.member_id}>: “graphs + RAG, our next project”" in poll_message.content
+        assert not poll_message.pinged_anyone
+
+        server.vote("member", poll_message, 2)
+        server.vote("tomas", poll_message, 2)
+        server.vote("mei", poll_message, 1)
+        await club.tick(at("2024-06-06T18:00"))  # mid-poll: nothing more happens
+        assert len(club_posts(server)) == 1
+
+    # Killed mid-poll; restarted, it dies again while posting the winner: Discord stores the
+    # announcement, the bot never hears back. Too late for Discord's nonce: only the marker tells.
+    server.nonce_ttl = 0
+    clock.now = at("2024-06-07T12:05")
+    server.fail_next_create("club", "hold")
+    async with running_bot(config, seeded_kb, clock=clock) as bot:
+        server.advance_clock(24 * 3600)  # the poll runs out on Discord's clock: final results
+        await server.wait_for(lambda: server.held_requests == 1, what="the announcement's POST", timeout=10)
+    assert len(club_posts(server)) == 3  # the poll, Discord's POLL_RESULT message (in the bot's name) and
+    assert not server.threads  # the announcement; no thread yet
+
+    async with running_bot(config, seeded_kb, clock=clock) as bot:
+        club = bot.get_cog("Club")
+        await club.tick(clock.now)
+        await club.tick(clock.now)
+        thread = await server.wait_for_thread()
+        opening = await server.wait_for_message(thread["id"])
+    posts = club_posts(server)
+    announcements = [m for m in posts if m.content.startswith("🏆")]
+    assert len(announcements) == 1 and len(server.threads) == 1
+    (announcement,) = announcements
+    assert announcement.content.startswith("🏆 **HippoRAG: Neurobiologically Inspired Long-Term Memory for Large "
+                                           "Language Models** won the vote with 2 of 3 votes. We meet "
+                                           f"<t:{stamp('2024-06-13T12:00')}:F> (Thursday 20:00, Asia/Taipei)")
+    assert int(thread["id"]) == announcement.id and thread["name"] == "📚 HippoRAG · 2024-06-13"
+
+    card, summary, questions = opening.embeds
+    assert card["title"].startswith("HippoRAG") and card["url"] == f"https://arxiv.org/abs/{HIPPO}"
+    assert summary["title"] == "Summary" and "HippoRAG" in summary["description"]
+    asked = questions["description"].splitlines()
+    assert 3 <= len(asked) <= 5 and asked[0].startswith("**1.** The paper's problem: “")
+    assert questions["footer"]["text"] == "From the paper's own problem, method and results."
+    remind = next(i for i in buttons(opening) if i.startswith("pb:club:remind:"))
+
+    async with running_bot(config, seeded_kb, clock=clock) as bot:
+        club = bot.get_cog("Club")
+        on = await click(server, opening, remind, user="mei")
+        assert private(on) == ("🔔 I'll mention you in this thread a day and an hour before the meeting "
+                               f"(<t:{stamp('2024-06-13T12:00')}:F>). Press again to stop.")
+        await click(server, opening, remind, user="member")
+        await click(server, opening, remind, user="tomas")
+        off = await click(server, opening, remind, user="tomas")
+        assert private(off) == "🔕 No reminders for this session."
+
+        # Wednesday 20:00 in Taipei: a day before; Thursday 19:00: an hour before.
+        await club.tick(at("2024-06-12T11:59"))
+        assert len(server.messages_in(thread["id"])) == 1
+        await club.tick(at("2024-06-12T12:00"))
+        await club.tick(at("2024-06-13T10:59"))
+        day = server.messages_in(thread["id"])[1]
+        assert len(server.messages_in(thread["id"])) == 2
+        assert day.content.startswith(f"🔔 <@{server.member_id}> <@{mei}> \nWe meet **tomorrow**, "
+                                      f"<t:{stamp('2024-06-13T12:00')}:F> (Thursday 20:00, Asia/Taipei)")
+        assert pinged(day) == {server.member_id, mei}
+        assert day.allowed_mentions["parse"] == [] and sorted(map(int, day.allowed_mentions["users"])) == \
+            sorted([server.member_id, mei])
+        await club.tick(at("2024-06-13T11:00"))
+        hour = server.messages_in(thread["id"])[2]
+        assert "We meet **in an hour**" in hour.content and pinged(hour) == {server.member_id, mei}
+
+        # The meeting: a call for takeaways in the thread; the next week's vote finds nothing nominated.
+        clock.now = at("2024-06-13T12:00")
+        await club.tick(clock.now)
+        meeting = server.messages_in(thread["id"])[3]
+        assert meeting.content.startswith("📝 It's time: the session on **HippoRAG") and not meeting.pinged_anyone
+        assert club_posts(server)[-1].content.startswith("🗳️ No papers were nominated")
+        await club.tick(at("2024-06-13T12:30"))
+        assert len(server.messages_in(thread["id"])) == 4
+
+        clock.now = at("2024-06-13T14:00")
+        noted = await command(server, "club notes", {"takeaway": "HippoRAG's personalized PageRank over the knowledge "
+                                                                 "graph is what lets one retrieval step do multi-hop"})
+        assert private(noted).startswith("📝 Noted: your takeaway for **HippoRAG")
+        opened = await click(server, meeting, next(i for i in buttons(meeting) if ":note:" in i), user="mei")
+        submitted = server.submit_modal(opened, {"pb:club:notes:text": "It is 10-30 times cheaper than IRCoT, "
+                                                                       "so we try it on our own wiki first."})
+        await submitted.wait_settled(timeout=20)
+        assert "(2 so far)" in private(submitted)
+        here = await click(server, meeting, next(i for i in buttons(meeting) if ":here:" in i), user="tomas")
+        assert private(here).startswith("✅ Noted: you were at the session on **HippoRAG")
+        shared = [m.content for m in server.messages_in(thread["id"])[4:]]
+        assert shared[0].startswith(f"📝 <@{server.member_id}>: HippoRAG's personalized PageRank")
+
+        # /ask remembers what the group concluded, cited to the session like a paper.
+        answer = (await command(server, "ask", {"question": "What did we conclude about HippoRAG?"})).final_message()
+        text = answer.embeds[0]["description"]
+        assert "personalized PageRank" in text and "[1]" in text
+        sources = next(f for e in answer.embeds for f in e.get("fields", []) if f["name"] == "Sources")["value"]
+        assert sources.startswith(f"[1] [Paper club, 2024-06-13: HippoRAG: Neurobiologically Inspired Long-Term "
+                                  f"Memory for Large Language Models](https://discord.com/channels/{server.guild_id}/"
+                                  f"{thread['id']})")
+        assert not any(i.startswith("pb:save:club-") for i in buttons(answer))  # a session is not a paper to save
+        plain = (await command(server, "ask", {"question": "What is HippoRAG?"})).final_message()
+        assert "Paper club" not in json.dumps(plain.embeds)  # a question not about the group: papers only
+
+        history = (await command(server, "club history")).final_message().embeds[0]
+        assert history["title"] == "📚 Paper club · 1 sessions"
+        (session,) = [f for f in history["fields"] if f["name"].startswith("2024-06-13")]
+        assert "2/3 votes · 3 attended · 2 takeaways" in session["value"]
+
+    everything = [m for m in server.all_messages if m.author_id == server.bot_id and m.source != "system"]
+    assert all(pinged(m) <= {server.member_id, mei} for m in everything)
+    assert [m for m in everything if m.pinged_anyone] == [day, hour]
+
+    config_file = tmp_path / "config.toml"
+    config_file.write_text(f'[data]\ntables = ["{SEED}"]\nstate_dir = "state"\n')
+    capsys.readouterr()
+    assert paperbot(["--config", str(config_file), "club", "history", "--json"]) == 0
+    (kept,) = json.loads(capsys.readouterr().out)["sessions"]
+    assert (kept["arxiv_id"], kept["votes"], kept["total_votes"], kept["tie"], kept["attended"]) == (HIPPO, 2, 3,
+                                                                                                   False, 3)
+    assert [b["votes"] for b in kept["ballot"]] == [1, 2, 0] and len(kept["questions"]) >= 3
+    assert kept["takeaways"][1] == "It is 10-30 times cheaper than IRCoT, so we try it on our own wiki first."
+    assert str(server.member_id) not in json.dumps(kept)  # no member named
+    stored = Database(config.state_dir / "paperbot.sqlite").query("SELECT * FROM club_sessions")
+    assert [(r["day_reminder"], r["hour_reminder"], r["met"]) for r in stored] == [("sent", "sent", "sent")]
+    assert re.fullmatch(r"https://discord\.com/channels/\d+/\d+", stored[0]["thread_url"])
