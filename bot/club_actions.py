@@ -34,17 +34,19 @@ log = logging.getLogger(__name__)
 async def nominate(bot: PaperBot, member: discord.Member, arxiv_id: str, reason: str | None,
                    language: str) -> str:
     """Nominates a listed paper; one the list lacks is added first (as /add does) when the
-    member may grow the list. Returns what to tell; InputError for what the club refuses."""
+    member may grow the list. Returns what to tell everyone; InputError for what the club
+    refuses (told privately)."""
     guild = member.guild
     paper = bot.kb.catalog.get(arxiv_id)
     lines = []
     if paper is None:
         if not may_add(member, bot.config.discord.add_role):
-            return t("club.not_listed", language, id=arxiv_id)
+            raise InputError("club_not_listed", f"{arxiv_id} is not in the list.", id=arxiv_id)
         (result,) = await bot.engine.adder.add([arxiv_id], caller=bot.caller(member, guild))
         await bot.relist()
         if result.status not in (ADDED, LISTED) or result.paper is None:
-            return t(f"add.{result.status}", language, id=arxiv_id, reason=clip(result.reason, 300))
+            raise InputError("club_not_added", f"{arxiv_id} was not added: {result.status}.", id=arxiv_id,
+                             status=result.status, reason=clip(result.reason, 300))
         paper = result.paper
         if result.status == ADDED:
             lines.append(t("add.added", language, user=member.mention, n=1))

@@ -17,7 +17,7 @@ from bot import render
 from bot.i18n import WEEKDAY_NAMES, t
 from bot.render import COLOUR, CONTENT, DESCRIPTION, FIELD_NAME, FIELD_VALUE, TITLE, clip, escape
 from bot.schedule import WEEKDAYS, parse_timezone
-from rag.answers.answer import LLM, Answer
+from rag.answers.answer import LLM
 from rag.club import Nomination, Session, Settings
 from rag.club.notes import short_name
 from rag.club.poll import QUESTION_CHARS, answer_texts
@@ -125,22 +125,25 @@ def opening(session: Session, paper: Paper, prepared: dict) -> tuple[str, list[d
     questions = prepared.get("questions", [])
     asks = discord.Embed(title=t("club.questions_title", language), colour=COLOUR,
                          description=clip("\n".join(f"**{n}.** {escape(q)}" for n, q in enumerate(questions, 1)),
-                                          2000))
+                                          3000))
     asks.set_footer(text=t("club.questions_llm", language, model=prepared.get("model") or "?")
                     if prepared.get("mode") == LLM else t("club.questions_offline", language))
     embeds = [card]
-    if prepared.get("summary"):
-        room = min(DESCRIPTION, 5800 - len(card) - len(asks))
-        summary = Answer.from_dict(prepared["summary"]).text
-        embeds.append(discord.Embed(title=t("club.summary_title", language), description=clip(summary, room),
-                                    colour=COLOUR))
+    summary = prepared.get("summary") or {}
+    if summary.get("text"):
+        room = min(DESCRIPTION, 5900 - len(card) - len(asks) - 200)
+        about = discord.Embed(title=t("club.summary_title", language), description=clip(summary["text"], room),
+                              colour=COLOUR)
+        if summary.get("mode") == LLM:
+            about.set_footer(text=t("club.summary_llm", language, model=summary.get("model") or "?"))
+        embeds.append(about)
     return text, [*embeds, asks]
 
 
 def reminder(session: Session, title: str, which: str, users: list[int]) -> str:
     language = session.language
     weekday, time, _ = local(session.meets, session.timezone, language)
-    mentions = "".join(f"<@{u}> " for u in users) + ("\n" if users else "")
+    mentions = " ".join(f"<@{u}>" for u in users) + ("\n" if users else "")
     return t(f"club.remind_{which}", language, mentions=mentions, meets=when(session.meets), weekday=weekday,
              time=time, timezone=session.timezone, title=escape(title))
 
@@ -170,7 +173,8 @@ def history_embed(sessions: list[dict], waiting: list[Nomination], settings: Set
                      t("club.upcoming_meet", language, title=escape(title), meets=when(session.meets)))
     if not past:
         lines.insert(0, t("club.how", language) + "\n")
-    embed = discord.Embed(title=t("club.history_title", language, count=len(past)), colour=COLOUR,
+    title = t("club.history_title_one" if len(past) == 1 else "club.history_title", language, count=len(past))
+    embed = discord.Embed(title=title, colour=COLOUR,
                           description=clip("\n".join(lines), DESCRIPTION))
     nominated = [f"{n}. {escape(clip(w.title, 90))} — {_user(w.user_id)}" for n, w in enumerate(waiting, 1)]
     embed.add_field(name=t("club.waiting_title", language, count=len(waiting)),

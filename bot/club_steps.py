@@ -18,6 +18,7 @@ import asyncio
 import datetime as dt
 import hashlib
 import logging
+import re
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -28,12 +29,14 @@ from bot import schedule
 from bot.club_actions import meeting_view, remind_view
 from bot.i18n import t
 from bot.render import NO_MENTIONS
+from rag.answers.answer import LLM, OFFLINE
 from rag.club import Club, Session, Settings
-from rag.club.discussion import discussion
+from rag.club.discussion import discussion, own_summary
 from rag.club.poll import MAX_HOURS
 from rag.club.records import SENT, SKIPPED
 from rag.models.usage import BOT
 from rag.papers.table import Paper
+from rag.text.language import localise
 
 if TYPE_CHECKING:
     from bot.app import PaperBot
@@ -44,6 +47,7 @@ HISTORY_LIMIT = 500  # messages read back after a restart, looking for a step al
 MENTIONS_PER_MESSAGE = 50  # reminder mentions per message (Discord allows 100 users in allowed_mentions)
 HOUR, DAY = dt.timedelta(hours=1), dt.timedelta(days=1)
 LATE = dt.timedelta(hours=12)  # a meeting message later than this after the meeting is left out
+_MARKERS = re.compile(r"\s*\[\d+\]")
 
 
 def nonce(*key) -> str:
@@ -183,13 +187,16 @@ class ClubSteps:
         return self.club.thread_posted(session, thread.jump_url)
 
     async def _prepare(self, session: Session, paper: Paper) -> dict:
-        """The paper's summary in the club's language and the questions for the discussion."""
-        caller = replace(BOT, guild=str(session.guild_id))
+        """The paper's summary in the club's language (the model's, checked, or the paper's
+        own) and the questions for the discussion."""
+        caller, language = replace(BOT, guild=str(session.guild_id)), session.language
         answerer = self.bot.answerer
-        summary = None
-        if paper.summary:
-            summary = (await answerer.summarize(paper.arxiv_id, session.language, caller=caller)).to_dict()
-        asked = await discussion(paper, session.language, answerer.llm, caller, answerer.offload, self.bot.engine.budget)
+        summary = {"text": localise(own_summary(paper, language), language), "mode": OFFLINE}
+        if paper.summary and answerer.llm is not None:
+            written = await answerer.summarize(paper.arxiv_id, language, caller=caller)
+            if written.mode == LLM:  # its [1] markers all point at this one paper
+                summary = {"text": _MARKERS.sub("", written.text), "mode": LLM, "model": written.model}
+        asked = await discussion(paper, language, answerer.llm, caller, answerer.offload, self.bot.engine.budget)
         return {"arxiv_id": paper.arxiv_id, "summary": summary, **asked.to_dict()}
 
     async def _remind(self, thread, session: Session, which: str, title: str) -> None:

@@ -46,6 +46,8 @@ def explain(error: BaseException, language: str) -> str | None:
             params["ids"] = ", ".join(params["ids"])
         if error.code == "club_no_paper":
             params["text"] = literal(params["text"])
+        if error.code == "club_not_added":  # arXiv has no such paper, or it was withdrawn, or adding failed
+            return t(f"add.{params['status']}", language, id=params["id"], reason=params["reason"])
         if "title" in params:  # a paper's title in bold
             params["title"] = escape(params["title"])
         return t(f"error.{error.code}", language, **params)

@@ -432,7 +432,7 @@ MESSAGES.update({
                          ZH: "它排在第 {place} 位，而一次投票最多 {limit} 篇：它會留到之後的投票。"},
     "club.no_schedule": {EN: "No vote is scheduled yet: an admin sets the club up with `/club schedule`.",
                          ZH: "目前尚未排定投票：管理員可用 `/club schedule` 設定讀書會。"},
-    "club.not_listed": {EN: "`{id}` is not in the list yet, and only members who can `/add` papers bring new ones "
+    "error.club_not_listed": {EN: "`{id}` is not in the list yet, and only members who can `/add` papers bring new ones "
                             "in. Ask one of them, or nominate a paper from the list.",
                         ZH: "`{id}` 尚未在清單中，只有能使用 `/add` 的成員可以加入新論文。請找他們幫忙，或提名清單中的論文。"},
     "club.set": {EN: "📚 The paper club meets in {channel} every {weekday} at {time} ({timezone}). At each meeting "
@@ -479,6 +479,8 @@ MESSAGES.update({
     "club.questions_title": {EN: "Questions for the discussion", ZH: "討論問題"},
     "club.questions_llm": {EN: "Written by {model}; each checked against the paper.",
                            ZH: "由 {model} 撰寫，每題都已對照論文檢查。"},
+    "club.summary_llm": {EN: "Written by {model}; every sentence checked against the paper.",
+                         ZH: "由 {model} 撰寫，每一句都已對照論文檢查。"},
     "club.questions_offline": {EN: "From the paper's own problem, method and results.",
                                ZH: "取自論文本身的問題、方法與結果。"},
     "club.remind_label": {EN: "Remind me", ZH: "提醒我"},
@@ -521,6 +523,7 @@ MESSAGES.update({
                            "your past nominations stay in its history without your name.",
                        ZH: "讀書會：已刪除 {takeaways} 則心得與 {nominations} 篇等待中的提名；過去的提名保留在紀錄中，但不再顯示你的名字。"},
     "club.history_title": {EN: "📚 Paper club · {count} sessions", ZH: "📚 讀書會 · 共 {count} 次聚會"},
+    "club.history_title_one": {EN: "📚 Paper club · 1 session", ZH: "📚 讀書會 · 共 1 次聚會"},
     "club.how": {
         EN: "**How the paper club works**\n"
             "1. Anyone nominates a paper: `/club nominate` (an arXiv ID or link, or a title from the suggestions), "

@@ -89,10 +89,14 @@ class Club(commands.Cog):
                            reason="Why the group should read it (optional)")
     async def nominate(self, interaction: discord.Interaction, paper: str,
                        reason: app_commands.Range[str, 1, MAX_REASON] | None = None) -> None:
-        arxiv_id = self._paper_id(paper)  # bad input is answered privately by the error handler
-        await interaction.response.defer(thinking=True)  # a paper the list lacks is looked up on arXiv
-        text = await club_actions.nominate(self.bot, interaction.user, arxiv_id, reason,
-                                           language_for(interaction.locale))
+        # Refusals and bad input are answered privately by the one error handler.
+        arxiv_id, language = self._paper_id(paper), language_for(interaction.locale)
+        if arxiv_id in self.bot.kb.catalog:  # a paper in the list: answered at once
+            text = await club_actions.nominate(self.bot, interaction.user, arxiv_id, reason, language)
+            await interaction.response.send_message(text, allowed_mentions=NO_MENTIONS)
+            return
+        await interaction.response.defer(thinking=True)  # one the list lacks is looked up on arXiv first
+        text = await club_actions.nominate(self.bot, interaction.user, arxiv_id, reason, language)
         await interaction.edit_original_response(content=text, allowed_mentions=NO_MENTIONS)
 
     def _paper_id(self, text: str) -> str:

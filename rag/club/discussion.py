@@ -63,13 +63,17 @@ class Discussion:
         return {"questions": self.questions, "mode": self.mode, "model": self.model, "dropped": self.dropped}
 
 
+def own_summary(paper: Paper, language: str) -> str:
+    """The paper's own words for a reader: an English reader gets arXiv's abstract or the
+    model's English gloss where there is one, anyone else the group's summary."""
+    return (paper.abstract or paper.gloss or paper.summary) if language == EN else text_for(paper, language)
+
+
 def offline_questions(paper: Paper, language: str) -> list[str]:
     """Questions around the paper's own problem, method and results sentences, and one
     about using it."""
     templates = OFFLINE_QUESTIONS[base_language(language)]
-    # An English reader gets English quotes where arXiv's abstract or the model's gloss has them.
-    parts = summary_parts(paper.abstract or paper.gloss or paper.summary if language == EN else
-                          text_for(paper, language))
+    parts = summary_parts(own_summary(paper, language))
     questions = [templates[part].format(quote=_clip(parts[part], QUOTE)) for part in ("problem", "method", "results")
                  if parts[part]]
     return [localise(q, language) for q in [*questions, templates["use"]]]
