@@ -396,7 +396,7 @@ class CommandTranslator(app_commands.Translator):
             return None
         if context.location in (Where.parameter_name, Where.choice_name):
             return ZH_NAMES.get(string.message)
-        if context.location in (Where.command_description, Where.parameter_description):
+        if context.location in (Where.command_description, Where.group_description, Where.parameter_description):
             return ZH_DESCRIPTIONS.get(string.message)
         return None
 

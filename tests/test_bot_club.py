@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import re
 
 import pytest
@@ -246,7 +247,13 @@ async def test_a_month_of_club_in_one_session_exactly_once_through_two_crashes(s
     config_file = tmp_path / "config.toml"
     config_file.write_text(f'[data]\ntables = ["{SEED}"]\nstate_dir = "state"\n')
     capsys.readouterr()
-    assert paperbot(["--config", str(config_file), "club", "history", "--json"]) == 0
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        assert paperbot(["--config", str(config_file), "club", "history", "--json"]) == 0
+    finally:  # the command line sets up its own logging; later tests keep pytest's
+        root.handlers[:] = handlers
+        root.setLevel(level)
     (kept,) = json.loads(capsys.readouterr().out)["sessions"]
     assert (kept["arxiv_id"], kept["votes"], kept["total_votes"], kept["tie"], kept["attended"]) == (HIPPO, 2, 3,
                                                                                                    False, 3)
@@ -256,3 +263,101 @@ async def test_a_month_of_club_in_one_session_exactly_once_through_two_crashes(s
     stored = Database(config.state_dir / "paperbot.sqlite").query("SELECT * FROM club_sessions")
     assert [(r["day_reminder"], r["hour_reminder"], r["met"]) for r in stored] == [("sent", "sent", "sent")]
     assert re.fullmatch(r"https://discord\.com/channels/\d+/\d+", stored[0]["thread_url"])
+
+
+# -- more than ten nominations, a tie, in Traditional Chinese; 🗳 from /saved; admins only ---------
+async def test_a_vote_now_on_ten_of_thirteen_nominations_ends_in_a_tie_told_in_chinese(server, seeded_kb, tmp_path):
+    config = bot_config(tmp_path, server)
+    clock = Clock(at("2024-06-03T04:00"))  # Monday noon in Taipei
+    readers = [server.add_user(f"reader{n}") for n in range(4)]
+    papers = [p.arxiv_id for p in seeded_kb.catalog.values()][:12]
+    async with running_bot(config, seeded_kb, clock=clock):
+        # Members may not set the club up, nor open a vote.
+        for name, options in (("club schedule", {"channel": "club"}), ("club vote", None)):
+            refused = await command(server, name, options, user="member")
+            assert private(refused) == "Only members with the Manage Server permission can do this."
+        assert not Database(config.state_dir / "paperbot.sqlite").query("SELECT * FROM clubs")
+
+        setup = await command(server, "club schedule", {"channel": "club", "weekday": "friday", "time": "21:00",
+                                                        "timezone": "Asia/Taipei", "poll_hours": 48},
+                              user="admin", locale="zh-TW")
+        assert private(setup).startswith(f"📚 讀書會每週五 21:00（Asia/Taipei）在 <#{server.channels['club']}> 聚會。")
+        nothing = await command(server, "club vote", user="admin", locale="zh-TW")
+        assert private(nothing) == "目前沒有可投票的論文：成員可以用 `/club nominate` 提名論文。"
+
+        for n, arxiv_id in enumerate(papers):  # twelve nominations, three each
+            await command(server, "club nominate", {"paper": arxiv_id}, user=readers[n // 3])
+        fourth = await command(server, "club nominate", {"paper": papers[0]}, user=readers[0])
+        assert private(fourth) == f"**{seeded_kb.catalog[papers[0]].title}** is already nominated for the next vote."
+        too_many = await command(server, "club nominate", {"paper": "2405.00732"}, user=readers[0])
+        assert private(too_many) == "You have 3 nominations waiting already: the vote takes them first."
+
+        # A thirteenth, 🗳 from the member's saved papers.
+        card = (await command(server, "paper", {"id": "2405.00732"})).final_message()
+        await click(server, card, "pb:save:2405.00732")
+        saved = (await command(server, "saved")).final_message()
+        assert buttons(saved)["pb:club:nominate:2405.00732"]["label"] == "🗳 1"
+        from_saved = await click(server, saved, "pb:club:nominate:2405.00732")
+        assert private(from_saved).endswith("It is number 13 in line, and a vote holds 10 papers: it waits for a "
+                                            "later vote.")
+
+        opened = await command(server, "club vote", user="admin", locale="zh-TW")
+        closes, meets = stamp("2024-06-05T04:00"), stamp("2024-06-07T13:00")  # 48 h; then Friday 21:00 in Taipei
+        assert private(opened) == (f"🗳️ 投票已在 <#{server.channels['club']}> 開始，<t:{closes}:F> 截止；"
+                                   f"聚會時間是 <t:{meets}:F>。")
+        (poll_message,) = server.polls()
+        assert poll_message.poll["question"]["text"] == "2024-06-07 的讀書會要讀哪一篇？"
+        assert len(poll_message.poll["answers"]) == 10 and "還有 3 篇提名留待下一次投票。" in poll_message.content
+        again = await command(server, "club vote", user="admin")
+        assert private(again) == f"A vote is open already, until <t:{closes}:F>."
+
+        for reader, answer in zip(readers, (3, 5, 3, 5)):
+            server.vote(reader, poll_message, answer)
+        server.vote("member", poll_message, 1)
+        server.end_poll(poll_message)  # Discord ends it; the bot reads the final counts at once
+        announcement = await server.wait_for_message(
+            "club", predicate=lambda m: m.content.startswith("🏆"), timeout=20)
+        third, fifth = (seeded_kb.catalog[papers[i]].title for i in (2, 4))
+        assert announcement.content.startswith(f"🏆「{third}」以 2 票（共 5 票）勝出。聚會時間是 <t:{meets}:F>"
+                                               "（週五 21:00，Asia/Taipei）")
+        assert f"它與 **{fifth}** 同為 2 票：先被提名的論文優先。" in announcement.content
+        thread = await server.wait_for_thread()
+        opening = await server.wait_for_message(thread["id"], timeout=20)
+        assert [e["title"] for e in opening.embeds[1:]] == ["摘要", "討論問題"]
+        assert opening.content.startswith("📖 請在") and buttons(opening)
+        waiting = await command(server, "club vote", user="admin")
+        assert private(waiting).startswith(f"The next session, on **{third}**, meets <t:{meets}:F>")
+    assert not any(m.pinged_anyone for m in server.all_messages if m.source != "system" and
+                   m.author_id == server.bot_id)
+
+
+async def test_a_nomination_the_list_lacks_comes_in_as_with_add_for_those_who_may_add(server, fresh_kb,
+                                                                                      seed_papers, tmp_path):
+    from dataclasses import replace
+
+    from peers.arxiv_server import ArxivServer
+    from rag.config import ArxivSettings
+
+    fresh_kb.ingest(seed_papers[:5], now=dt.datetime.now(UTC) - dt.timedelta(days=30))
+    with ArxivServer() as arxiv:
+        arxiv.add_entry("2406.01234", "LongGraphRAG: Knowledge-Graph Retrieval for Book-Length Question Answering",
+                        "We propose LongGraphRAG, which builds a knowledge graph over a whole book.")
+        config = replace(bot_config(tmp_path, server),
+                         arxiv=ArxivSettings(api_base=arxiv.api_base, min_interval=0.01, timeout=5, enrich=False))
+        async with running_bot(config, fresh_kb):
+            bad = await command(server, "club nominate", {"paper": "not a paper at all"})
+            assert private(bad) == ("No paper in the list matches `not a paper at all`: pick one from the "
+                                    "suggestions, or give an arXiv ID or link.")
+            refused = await command(server, "club nominate", {"paper": "2406.01234"})  # a plain member
+            assert private(refused).startswith("`2406.01234` is not in the list yet, and only members who can "
+                                               "`/add` papers bring new ones in.")
+            unknown = server.send_interaction("club nominate", {"paper": "2406.99999"}, user="admin")
+            message = await unknown.wait_for(lambda i: (m := i.final_message()) and m.ephemeral and m, timeout=20)
+            assert message.content == "arXiv has no paper `2406.99999`; check the ID."
+            added = (await command(server, "club nominate", {"paper": "arXiv:2406.01234"}, user="admin")).final_message()
+            assert not added.ephemeral
+            assert added.content.startswith(f"<@{server.admin_id}> added 1 paper(s) to the list")
+            assert f"<@{server.admin_id}> nominated **LongGraphRAG: Knowledge-Graph Retrieval" in added.content
+        assert "2406.01234" in fresh_kb.catalog
+    rows = Database(config.state_dir / "paperbot.sqlite").query("SELECT arxiv_id FROM club_nominations")
+    assert [r["arxiv_id"] for r in rows] == ["2406.01234"]
