@@ -125,13 +125,13 @@ def opening(session: Session, paper: Paper, prepared: dict) -> tuple[str, list[d
     questions = prepared.get("questions", [])
     asks = discord.Embed(title=t("club.questions_title", language), colour=COLOUR,
                          description=clip("\n".join(f"**{n}.** {escape(q)}" for n, q in enumerate(questions, 1)),
-                                          3000))
+                                          2500))
     asks.set_footer(text=t("club.questions_llm", language, model=prepared.get("model") or "?")
                     if prepared.get("mode") == LLM else t("club.questions_offline", language))
     embeds = [card]
     summary = prepared.get("summary") or {}
-    if summary.get("text"):
-        room = min(DESCRIPTION, 5900 - len(card) - len(asks) - 200)
+    room = min(DESCRIPTION, 5700 - len(card) - len(asks))  # 6000 characters a message, footers included
+    if summary.get("text") and room >= 200:
         about = discord.Embed(title=t("club.summary_title", language), description=clip(summary["text"], room),
                               colour=COLOUR)
         if summary.get("mode") == LLM:

@@ -113,7 +113,8 @@ class ClubSteps:
         meets = schedule.next_slot(slot, settings.weekday, settings.time, settings.timezone)
         # The vote must end a day before the meeting (the day's reminder names the winner).
         hours = min(settings.poll_hours, MAX_HOURS, int((schedule.day_before(meets, settings.timezone) - now) / HOUR))
-        if upcoming is not None or hours < 1:  # one session at a time; a slot caught up too late is let go
+        # One session at a time (one meeting at this slot has had its turn); a slot caught up too late is let go.
+        if (upcoming is not None and upcoming.meets > slot) or hours < 1:
             self.club.slot_done(guild_id, slot)
             return
         session = self.club.open_session(guild_id, settings.channel_id, settings.language, settings.timezone,
