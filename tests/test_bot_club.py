@@ -361,3 +361,46 @@ async def test_a_nomination_the_list_lacks_comes_in_as_with_add_for_those_who_ma
         assert "2406.01234" in fresh_kb.catalog
     rows = Database(config.state_dir / "paperbot.sqlite").query("SELECT arxiv_id FROM club_nominations")
     assert [r["arxiv_id"] for r in rows] == ["2406.01234"]
+
+
+async def test_a_month_of_weekly_sessions_runs_by_itself(server, seeded_kb, tmp_path):
+    """Four Thursdays: each meeting calls for takeaways and opens the next week's vote on
+    what members nominated meanwhile; four polls, four winners, four threads, one each."""
+    config = bot_config(tmp_path, server)
+    clock = Clock(at("2024-06-03T04:00"))
+    papers = [p.arxiv_id for p in seeded_kb.catalog.values()]
+    async with running_bot(config, seeded_kb, clock=clock) as bot:
+        club = bot.get_cog("Club")
+        await command(server, "club schedule", {"channel": "club", "weekday": "thursday", "time": "20:00",
+                                                "timezone": "Asia/Taipei"}, user="admin")
+        async def nominate(week: int) -> None:  # two papers for the week's vote, nominated the week before
+            for n, user in enumerate(("member", "mei")):
+                await command(server, "club nominate", {"paper": papers[2 * week + n]}, user=user)
+
+        await nominate(0)
+        for week in range(5):
+            slot = at("2024-06-06T12:00") + dt.timedelta(weeks=week)
+            clock.now = slot
+            await club.tick(slot)  # last week's meeting (from the second week on), then this week's vote
+            if week:
+                await command(server, "club notes", {"takeaway": f"week {week}: worth it"}, user="mei")
+            if week == 4:
+                break
+            poll_message = server.polls()[-1]
+            assert len(server.polls()) == week + 1 and len(poll_message.poll["answers"]) == 2
+            server.vote("tomas", poll_message, 2)
+            server.end_poll(poll_message)
+            await server.wait_for(lambda: len(server.threads) == week + 1, timeout=20, what="the week's thread")
+            await server.wait_for_message(server.threads[-1]["id"], timeout=20)
+            if week < 3:
+                await nominate(week + 1)
+            for hours in (6 * 24, 7 * 24 - 1):  # the reminders
+                await club.tick(slot + dt.timedelta(hours=hours))
+        history = (await command(server, "club history")).final_message().embeds[0]
+    assert history["title"] == "📚 Paper club · 4 sessions"
+    winners = [seeded_kb.catalog[papers[2 * week + 1]].title for week in range(4)]
+    assert [f["name"].split(" · ", 1)[1] for f in history["fields"][1:]] == winners[::-1]  # newest first
+    assert len([m for m in club_posts(server) if m.content.startswith("🏆")]) == 4
+    for thread in server.threads:
+        steps = [m.content.rsplit(" · ", 2)[-2] for m in server.messages_in(thread["id"]) if "\n-# 📚" in m.content]
+        assert steps == ["discussion", "a day before", "an hour before", "meeting"]
