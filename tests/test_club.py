@@ -203,3 +203,28 @@ async def test_a_models_questions_are_kept_only_when_the_paper_bears_them_out(se
         assert failed.mode == "offline" and failed.questions == offline_questions(hippo_of(seed_papers), "zh")
     finally:
         await llm.client.close()
+
+
+async def test_a_models_answer_from_the_notes_is_checked_and_cited_to_the_session(club, seed_papers, seeded_kb,
+                                                                                 llm_server, tmp_path):
+    from conftest import llm_config
+    from peers.llm_server import reply
+    from rag.answers.operations import Answerer
+    from rag.models.chat import make_llm
+
+    held(club, hippo_of(seed_papers), ["Personalized PageRank over the knowledge graph lets one retrieval step "
+                                       "answer multi-hop questions", "We will try it on our own wiki first"])
+    llm = make_llm(llm_config(tmp_path, llm_server))
+    answerer = Answerer(seeded_kb, llm, notes=lambda question, papers, guild: notes_for(club, question, papers, guild))
+    llm_server.script(reply("The club concluded that personalized PageRank over the knowledge graph lets one "
+                            "retrieval step answer multi-hop questions [1]. The group also decided the moon is made "
+                            "of cheese [1]."))
+    try:
+        answer = await answerer.ask("What did our reading group conclude about HippoRAG?")
+    finally:
+        await llm.client.close()
+    sources = llm_server.last_chat()[-1]["content"]
+    assert 'arxiv="club-1"' in sources and "We will try it on our own wiki first" in sources
+    assert answer.mode == "llm" and answer.citations[0].arxiv_id == "club-1"
+    assert answer.citations[0].url == f"https://discord.com/channels/{GUILD}/2001"
+    assert "cheese" not in answer.text and "Left out 1 statement" in answer.notice  # checked like every claim
