@@ -161,15 +161,17 @@ class ClubSteps:
             session = self.club.announced(session, message.id)
         if session.thread_url is None:
             session = await self._open_thread(channel, session, winner.arxiv_id, winner.title)
-        thread = self.bot.get_channel(session.thread_id) or await self.bot.fetch_channel(session.thread_id)
+        thread = None  # looked up only when something is due there (not every minute of the week)
         for which, at, until in (("day", schedule.day_before(session.meets, session.timezone), session.meets - HOUR),
                                  ("hour", session.meets - HOUR, session.meets)):
             if getattr(session, f"{which}_reminder") is None and now >= at:
                 if now < until:
+                    thread = thread or await self._channel(session.thread_id)
                     await self._remind(thread, session, which, winner.title)
                 session = self.club.reminded(session, which, SENT if now < until else SKIPPED)
         if session.met is None and now >= session.meets:
             if now < session.meets + LATE:
+                thread = thread or await self._channel(session.thread_id)
                 await self._once(thread, session.opened, words.marker(session, "meeting"),
                                  nonce(session.id, "meeting"), content=words.meeting(session, winner.title),
                                  view=meeting_view(session.id, session.language))
