@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 REFRESH_EVERY = 60  # seconds between checks for papers another process ingested
 
 Clock = Callable[[], dt.datetime]
-EXTENSIONS = ("papers", "answers", "channel", "digest", "admin", "add", "feedback", "people", "follows")
+EXTENSIONS = ("papers", "answers", "channel", "digest", "admin", "add", "feedback", "people", "follows", "club")
 
 
 class PaperBot(commands.Bot):

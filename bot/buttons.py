@@ -18,6 +18,7 @@ from bot.i18n import language_for, t
 from bot.render import clip, literal
 from bot.replies import Buttons, acknowledge, guarded, tell
 from rag.answers.answer import Answer
+from rag.answers.notes import is_note
 from rag.people import DOWN, MAX_NOTE, MAX_SAVED, REASONS, UP
 
 if TYPE_CHECKING:
@@ -154,8 +155,9 @@ def answer_view(answer_id: int, answer: Answer, language: str) -> discord.ui.Vie
     sources = [(f"[{c.n}] {c.title}", c.arxiv_id) for c in answer.citations]
     sources += [(c.title, c.arxiv_id) for c in answer.sources]
     unique: dict[str, str] = {}
-    for label, arxiv_id in sources:  # each paper once
-        unique.setdefault(arxiv_id, label)
+    for label, arxiv_id in sources:  # each paper once; the club's notes are not papers to save
+        if not is_note(arxiv_id):
+            unique.setdefault(arxiv_id, label)
     sources = list(unique.items())
     if len(sources) <= SAVE_BUTTONS:
         for n, (arxiv_id, label) in enumerate(sources):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import discord
 from discord import app_commands
 
 
@@ -16,3 +17,12 @@ def admins_only():
         return app_commands.default_permissions(manage_guild=True)(command)
 
     return decorate
+
+
+def may_add(member: discord.abc.User, role: str) -> bool:
+    """Who may grow the list (/add, or nominating a paper the list lacks): members with
+    the configured role (a name or ID), else members who may manage messages."""
+    if role:
+        return any(role in (r.name, str(r.id)) for r in getattr(member, "roles", []))
+    permissions = getattr(member, "guild_permissions", None)
+    return bool(permissions and permissions.manage_messages)

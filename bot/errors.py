@@ -9,7 +9,7 @@ from discord import app_commands
 
 from bot.cooldown import OnCooldown
 from bot.i18n import t
-from bot.render import literal
+from bot.render import escape, literal
 from rag.errors import InputError, StoreUnavailable
 from rag.outages import STORE, tracker
 from rag.papers.ids import VALID_FORMS, InvalidArxivId
@@ -43,6 +43,12 @@ def explain(error: BaseException, language: str) -> str | None:
             params["target"] = literal(params["target"])
         if error.code == "compare_repeated":
             params["ids"] = ", ".join(params["ids"])
+        if error.code == "club_no_paper":
+            params["text"] = literal(params["text"])
+        if error.code == "club_not_added":  # arXiv has no such paper, or it was withdrawn, or adding failed
+            return t(f"add.{params['status']}", language, id=params["id"], reason=params["reason"])
+        if "title" in params:  # a paper's title in bold
+            params["title"] = escape(params["title"])
         return t(f"error.{error.code}", language, **params)
     if isinstance(error, InvalidArxivId):
         return t("error.bad_id", language, text=literal(error.text), forms=VALID_FORMS)

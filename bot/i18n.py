@@ -400,6 +400,176 @@ class CommandTranslator(app_commands.Translator):
             return None
         if context.location in (Where.parameter_name, Where.choice_name):
             return ZH_NAMES.get(string.message)
-        if context.location in (Where.command_description, Where.parameter_description):
+        if context.location in (Where.command_description, Where.group_description, Where.parameter_description):
             return ZH_DESCRIPTIONS.get(string.message)
         return None
+
+# -- the paper club (bot/cogs/club.py, bot/club_*.py) -------------------------------------
+MESSAGES.update({
+    "error.club_already": {EN: "**{title}** is already nominated for the next vote.",
+                           ZH: "「{title}」已經被提名參加下一次投票。"},
+    "error.club_mine_full": {EN: "You have {limit} nominations waiting already: the vote takes them first.",
+                             ZH: "你已有 {limit} 篇提名在等待投票，請等投票後再提名。"},
+    "error.club_full": {EN: "{limit} papers are waiting for the vote already: nominate again after the next vote.",
+                        ZH: "已有 {limit} 篇論文在等待投票，請在下一次投票後再提名。"},
+    "error.club_empty_note": {EN: "Write a few words: what did you take away?", ZH: "請寫幾個字：你的收穫是什麼？"},
+    "error.club_notes_full": {EN: "You have written {limit} takeaways for this session, the most I keep.",
+                              ZH: "你已為這次聚會留下 {limit} 則心得，已達上限。"},
+    "error.club_no_paper": {EN: "No paper in the list matches {text}: pick one from the suggestions, or give an "
+                                "arXiv ID or link.",
+                            ZH: "清單中沒有符合 {text} 的論文：請從建議中選擇，或輸入 arXiv ID 或連結。"},
+    "club.marker": {EN: "-# 📚 paper club · {date} · {step} · #{id}", ZH: "-# 📚 讀書會 · {date} · {step} · #{id}"},
+    "club.marker_slot": {EN: "-# 📚 paper club · {date} · {step}", ZH: "-# 📚 讀書會 · {date} · {step}"},
+    "club.step.vote": {EN: "vote", ZH: "投票"},
+    "club.step.winner": {EN: "winner", ZH: "結果"},
+    "club.step.thread": {EN: "discussion", ZH: "討論"},
+    "club.step.day": {EN: "a day before", ZH: "前一天提醒"},
+    "club.step.hour": {EN: "an hour before", ZH: "前一小時提醒"},
+    "club.step.meeting": {EN: "meeting", ZH: "聚會"},
+    "club.step.none": {EN: "no vote", ZH: "無投票"},
+    "club.nominated": {EN: "🗳️ {user} nominated **{title}** for the paper club.",
+                       ZH: "🗳️ {user} 提名「{title}」給讀書會。"},
+    "club.place_next": {EN: "It is on the ballot of the next vote ({when}): {place} of {count}.",
+                        ZH: "它會列入下一次投票（{when}）：目前第 {place} 篇，共 {count} 篇。"},
+    "club.place_later": {EN: "It is number {place} in line, and a vote holds {limit} papers: it waits for a later "
+                             "vote.",
+                         ZH: "它排在第 {place} 位，而一次投票最多 {limit} 篇：它會留到之後的投票。"},
+    "club.no_schedule": {EN: "No vote is scheduled yet: an admin sets the club up with `/club schedule`.",
+                         ZH: "目前尚未排定投票：管理員可用 `/club schedule` 設定讀書會。"},
+    "error.club_not_listed": {EN: "`{id}` is not in the list yet, and only members who can `/add` papers bring new ones "
+                            "in. Ask one of them, or nominate a paper from the list.",
+                        ZH: "`{id}` 尚未在清單中，只有能使用 `/add` 的成員可以加入新論文。請找他們幫忙，或提名清單中的論文。"},
+    "club.set": {EN: "📚 The paper club meets in {channel} every {weekday} at {time} ({timezone}). At each meeting "
+                     "the vote for the next week's paper opens there, for {hours} hours. First vote: {next}. "
+                     "`/club vote` opens one now.",
+                 ZH: "📚 讀書會每{weekday} {time}（{timezone}）在 {channel} 聚會。每次聚會時，下週論文的投票也在那裡開始，"
+                     "為期 {hours} 小時。第一次投票：{next}。用 `/club vote` 可以立即開始投票。"},
+    "club.off": {EN: "The paper club's schedule is off. Nominations, past sessions and notes are kept.",
+                 ZH: "已停止讀書會的排程。提名、過去的聚會與心得都會保留。"},
+    "club.cannot_post": {EN: "I can't run the club in {channel}: I need View Channel, Send Messages, Embed Links, "
+                             "Create Public Threads and Send Messages in Threads there.",
+                         ZH: "我無法在 {channel} 舉辦讀書會：需要該頻道的「檢視頻道」、「發送訊息」、「嵌入連結」、"
+                             "「建立公開討論串」和「在討論串中發送訊息」權限。"},
+    "club.vote_open": {EN: "🗳️ The vote is open in {channel} until {closes}; the session meets {meets}.",
+                       ZH: "🗳️ 投票已在 {channel} 開始，{closes} 截止；聚會時間是 {meets}。"},
+    "club.vote_running": {EN: "A vote is open already, until {closes}.", ZH: "已經有投票在進行中，{closes} 截止。"},
+    "club.vote_waiting": {EN: "The next session, on **{title}**, meets {meets}; the vote for the one after opens then.",
+                          ZH: "下一次聚會討論「{title}」，時間是 {meets}；再下一次的投票會在那時開始。"},
+    "club.vote_nothing": {EN: "Nothing to vote on yet: members nominate papers with `/club nominate`.",
+                          ZH: "目前沒有可投票的論文：成員可以用 `/club nominate` 提名論文。"},
+    "club.vote_no_channel": {EN: "The club has no channel yet: set it up with `/club schedule`.",
+                             ZH: "讀書會尚未設定頻道：請先用 `/club schedule` 設定。"},
+    "club.poll_question": {EN: "Which paper do we read for {date}?", ZH: "{date} 的讀書會要讀哪一篇？"},
+    "club.poll_intro": {EN: "🗳️ **Vote for the paper club's next paper!** The vote closes {closes}; we meet {meets} "
+                            "({weekday} {time}, {timezone}).",
+                        ZH: "🗳️ **投票選出讀書會的下一篇論文！**投票於 {closes} 截止；聚會時間是 {meets}"
+                            "（{weekday} {time}，{timezone}）。"},
+    "club.poll_by": {EN: "nominated by {user}", ZH: "由 {user} 提名"},
+    "club.poll_waiting": {EN: "{count} more nominations wait for the next vote.", ZH: "還有 {count} 篇提名留待下一次投票。"},
+    "club.winner": {EN: "🏆 **{title}** won the vote with {votes} of {total} votes. We meet {meets} ({weekday} {time}, "
+                        "{timezone}); the summary, the questions and the reminders are in the thread below.",
+                    ZH: "🏆「{title}」以 {votes} 票（共 {total} 票）勝出。聚會時間是 {meets}（{weekday} {time}，{timezone}）；"
+                        "摘要、討論問題與提醒都在下方的討論串。"},
+    "club.tie": {EN: "It tied with {others} at {votes} votes: the paper nominated first goes first.",
+                 ZH: "它與 {others} 同為 {votes} 票：先被提名的論文優先。"},
+    "club.no_votes": {EN: "Nobody voted, so the paper nominated first goes first.",
+                      ZH: "沒有人投票，因此由最先被提名的論文優先。"},
+    "club.others": {EN: "The other papers can be nominated again.", ZH: "其他論文可以再次提名。"},
+    "club.thread_name": {EN: "📚 {title} · {date}", ZH: "📚 {title} · {date}"},
+    "club.opening": {EN: "📖 Read **{title}** before {meets}. Press 🔔 to be reminded (and mentioned) a day and an hour "
+                         "before; nobody else is mentioned.",
+                     ZH: "📖 請在 {meets} 之前讀完「{title}」。按 🔔 會在聚會前一天與前一小時提醒（並提及）你；不會提及其他人。"},
+    "club.summary_title": {EN: "Summary", ZH: "摘要"},
+    "club.questions_title": {EN: "Questions for the discussion", ZH: "討論問題"},
+    "club.questions_llm": {EN: "Written by {model}; each checked against the paper.",
+                           ZH: "由 {model} 撰寫，每題都已對照論文檢查。"},
+    "club.summary_llm": {EN: "Written by {model}; every sentence checked against the paper.",
+                         ZH: "由 {model} 撰寫，每一句都已對照論文檢查。"},
+    "club.questions_offline": {EN: "From the paper's own problem, method and results.",
+                               ZH: "取自論文本身的問題、方法與結果。"},
+    "club.remind_label": {EN: "Remind me", ZH: "提醒我"},
+    "club.remind_day": {EN: "🔔 {mentions}We meet **tomorrow**, {meets} ({weekday} {time}, {timezone}), to discuss "
+                            "**{title}**. The questions are at the top of this thread.",
+                        ZH: "🔔 {mentions}明天 {meets}（{weekday} {time}，{timezone}）聚會討論「{title}」。"
+                            "討論問題在這個討論串的最上方。"},
+    "club.remind_hour": {EN: "🔔 {mentions}We meet **in an hour**, {meets} ({time}, {timezone}), to discuss **{title}**.",
+                         ZH: "🔔 {mentions}一小時後（{meets}，{time}，{timezone}）聚會討論「{title}」。"},
+    "club.meeting": {EN: "📝 It's time: the session on **{title}** starts now. Afterwards, add what you took away with "
+                         "the button or `/club notes`, and press ✅ if you were there. `/ask` remembers it: try "
+                         "“what did we conclude about {name}?”",
+                     ZH: "📝 時間到了：「{title}」的討論現在開始。結束後請用下方按鈕或 `/club notes` 留下你的心得，"
+                         "有參加的話按 ✅。`/ask` 會記得：試試「我們對 {name} 的結論是什麼？」"},
+    "club.note_label": {EN: "Add a takeaway", ZH: "留下心得"},
+    "club.here_label": {EN: "I was there", ZH: "我有參加"},
+    "club.note_modal": {EN: "Your takeaway", ZH: "你的心得"},
+    "club.note_field": {EN: "What did you take away?", ZH: "你的收穫是什麼？"},
+    "club.no_nominations": {EN: "🗳️ No papers were nominated, so there is no vote this week. Nominate one with "
+                                "`/club nominate` for the next.",
+                            ZH: "🗳️ 這週沒有人提名論文，所以沒有投票。請用 `/club nominate` 為下一次提名。"},
+    "club.remind_on": {EN: "🔔 I'll mention you in this thread a day and an hour before the meeting ({meets}). "
+                           "Press again to stop.",
+                       ZH: "🔔 我會在聚會（{meets}）前一天與前一小時，在這個討論串提及你。再按一次即可取消。"},
+    "club.remind_off": {EN: "🔕 No reminders for this session.", ZH: "🔕 已取消這次聚會的提醒。"},
+    "club.remind_past": {EN: "This session has met already.", ZH: "這次聚會已經結束了。"},
+    "club.here_on": {EN: "✅ Noted: you were at the session on **{title}**. Press again if that's a mistake.",
+                     ZH: "✅ 已記下：你參加了「{title}」的聚會。按錯的話再按一次。"},
+    "club.here_off": {EN: "Attendance removed for the session on **{title}**.", ZH: "已取消你在「{title}」聚會的出席紀錄。"},
+    "club.noted": {EN: "📝 Noted: your takeaway for **{title}** ({count} so far), shared in its thread. `/ask` finds "
+                       "it: try “what did we conclude about {name}?”",
+                   ZH: "📝 已記下你對「{title}」的心得（目前共 {count} 則），並分享到討論串。`/ask` 找得到："
+                       "試試「我們對 {name} 的結論是什麼？」"},
+    "club.notes_early": {EN: "The session on **{title}** meets {meets}: takeaways open after the meeting.",
+                         ZH: "「{title}」的聚會時間是 {meets}：聚會之後才能留下心得。"},
+    "club.notes_none": {EN: "No session has met yet: takeaways open after the first meeting.",
+                        ZH: "還沒有任何聚會：第一次聚會之後才能留下心得。"},
+    "club.note_posted": {EN: "📝 {user}: {text}", ZH: "📝 {user}：{text}"},
+    "club.forgotten": {EN: "From the paper club: {takeaways} takeaways and {nominations} waiting nominations deleted; "
+                           "your past nominations stay in its history without your name.",
+                       ZH: "讀書會：已刪除 {takeaways} 則心得與 {nominations} 篇等待中的提名；過去的提名保留在紀錄中，但不再顯示你的名字。"},
+    "club.history_title": {EN: "📚 Paper club · {count} sessions", ZH: "📚 讀書會 · 共 {count} 次聚會"},
+    "club.history_title_one": {EN: "📚 Paper club · 1 session", ZH: "📚 讀書會 · 共 1 次聚會"},
+    "club.how": {
+        EN: "**How the paper club works**\n"
+            "1. Anyone nominates a paper: `/club nominate` (an arXiv ID or link, or a title from the suggestions), "
+            "or 🗳 on `/saved`. A paper not in the list yet comes in as with `/add`.\n"
+            "2. At the scheduled time a poll opens in the club channel with up to 10 nominated papers; the most votes "
+            "wins, and a tie goes to the paper nominated first.\n"
+            "3. The winner gets a thread with its summary and questions for the discussion; press 🔔 there to be "
+            "reminded a day and an hour before the meeting.\n"
+            "4. After the meeting, add your takeaways with `/club notes`. `/club history` keeps every session, and "
+            "`/ask` answers “what did we conclude about …?” from them.",
+        ZH: "**讀書會怎麼運作**\n"
+            "1. 任何人都可以提名論文：`/club nominate`（arXiv ID、連結，或從建議中選擇標題），或在 `/saved` 按 🗳。"
+            "尚未在清單中的論文會像 `/add` 一樣加入。\n"
+            "2. 到了排定的時間，讀書會頻道會開啟投票，最多列出 10 篇提名的論文；票數最多者勝出，同票時由先被提名的論文優先。\n"
+            "3. 勝出的論文會有一個討論串，附上摘要與討論問題；在那裡按 🔔，聚會前一天與前一小時會提醒你。\n"
+            "4. 聚會後用 `/club notes` 留下心得。`/club history` 保存每次聚會，`/ask` 也能回答「我們對……的結論是什麼？」。"},
+    "club.schedule_line": {EN: "Meets every {weekday} at {time} ({timezone}) in {channel}; next vote: {next}.",
+                           ZH: "每{weekday} {time}（{timezone}）在 {channel} 聚會；下一次投票：{next}。"},
+    "club.unscheduled": {EN: "Not scheduled yet: an admin runs `/club schedule`.",
+                         ZH: "尚未排定：請管理員執行 `/club schedule`。"},
+    "club.upcoming_vote": {EN: "🗳️ A vote is open until {closes}.", ZH: "🗳️ 投票進行中，{closes} 截止。"},
+    "club.upcoming_meet": {EN: "📖 Next: **{title}**, {meets}.", ZH: "📖 下一次：「{title}」，{meets}。"},
+    "club.waiting_title": {EN: "Nominated for the next vote ({count})", ZH: "下一次投票的提名（{count}）"},
+    "club.waiting_none": {EN: "Nothing nominated yet.", ZH: "目前沒有提名。"},
+    "club.session_line": {EN: "{votes}/{total} votes · {attended} attended · {count} takeaways",
+                          ZH: "{votes}/{total} 票 · {attended} 人參加 · {count} 則心得"},
+    "club.thread_link": {EN: "thread", ZH: "討論串"},
+})
+ZH_DESCRIPTIONS.update({
+    "The paper club: nominate, vote, discuss, remember": "讀書會：提名、投票、討論、記錄",
+    "Nominate a paper for the paper club's next vote": "提名一篇論文參加讀書會的下一次投票",
+    "An arXiv ID or link, or part of a title": "arXiv ID、連結或部分標題",
+    "Why the group should read it (optional)": "為什麼值得大家一起讀（可略過）",
+    "Admin: where and when the paper club votes and meets": "管理員：設定讀書會的頻道、投票與聚會時間",
+    "The club's channel (leave empty to stop the schedule)": "讀書會頻道（留空則停止排程）",
+    "Day of the meeting (default from the config)": "聚會的星期（預設依設定檔）",
+    "Time of the meeting, 24-hour HH:MM (default from the config)": "聚會時間，24 小時制 HH:MM（預設依設定檔）",
+    "How many hours each vote stays open (default 24)": "每次投票開放幾小時（預設 24）",
+    "Admin: open the vote on the nominated papers now": "管理員：現在就對提名的論文開始投票",
+    "Add what you took away from the latest session": "留下你對最近一次聚會的心得",
+    "What you took away, in a sentence or two": "你的收穫，一兩句話即可",
+    "Did you attend? (default yes)": "你有參加嗎？（預設：有）",
+    "Past sessions, what is nominated, and how the club works": "過去的聚會、目前的提名，以及讀書會怎麼運作",
+})
+ZH_NAMES.update({"paper": "論文", "reason": "理由", "takeaway": "心得", "attended": "有參加", "poll_hours": "投票時數"})

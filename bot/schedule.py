@@ -1,4 +1,4 @@
-"""When the weekly digest is due: pure functions of a clock reading, no I/O."""
+"""When the weekly digest and the paper club are due: pure functions of a clock reading, no I/O."""
 
 from __future__ import annotations
 
@@ -48,3 +48,17 @@ def due_slot(now: dt.datetime, weekday: str, at: str, timezone: str,
     """The slot to handle now, if one passed since `last_slot`; several missed slots are one."""
     slot = latest_slot(now, weekday, at, timezone)
     return slot if last_slot is None or slot > last_slot else None
+
+
+def slot_from(when: dt.datetime, weekday: str, at: str, timezone: str) -> dt.datetime:
+    """The first slot at or after `when`."""
+    latest = latest_slot(when, weekday, at, timezone)
+    return latest if latest == when else next_slot(when, weekday, at, timezone)
+
+
+def day_before(when: dt.datetime, timezone: str) -> dt.datetime:
+    """The same local time the day before (23 or 25 hours earlier across a DST change), in UTC."""
+    local = when.astimezone(parse_timezone(timezone))
+    earlier = dt.datetime.combine(local.date() - dt.timedelta(days=1), local.timetz().replace(tzinfo=None),
+                                  tzinfo=parse_timezone(timezone))
+    return earlier.astimezone(dt.timezone.utc)

@@ -106,6 +106,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     with_json(command("doctor", doctor.cmd_doctor, "what is configured, and whether each part answers: tables, "
                                                    "records, store, embeddings, model, arXiv, Discord token"))
+    p = with_json(command("club", records.cmd_club, "the paper club: past sessions, their votes, questions and "
+                                                     "takeaways"))
+    p.add_argument("action", choices=["history"])
+    p.add_argument("--guild", type=int, help="only this Discord server's sessions")
+
     command("run", cmd_run, "run the Discord bot (needs DISCORD_TOKEN; see the README)")
     return parser
 

@@ -1,4 +1,4 @@
-"""`paperbot usage`, `cache`, `feedback`: what paperbot's records hold."""
+"""`paperbot usage`, `cache`, `feedback`, `club`: what paperbot's records hold."""
 
 from __future__ import annotations
 
@@ -90,4 +90,24 @@ def cmd_feedback(args, engine: Engine) -> int:
         exported = counts["exported"]
         print(f"\nwrote {exported['lines']} questions to {exported['path']} "
               f"({exported['review']} marked for review: 👎 or nothing cited)")
+    return OK
+
+
+def cmd_club(args, engine: Engine) -> int:
+    """The paper club's past sessions (all servers, or one): the paper, the votes, the
+    questions, how many attended and the takeaways. No member is named."""
+    sessions = engine.club.history(args.guild)
+    if args.json:
+        print_json({"sessions": sessions})
+        return OK
+    if not sessions:
+        print("no paper club sessions yet" + (f" in server {args.guild}" if args.guild else ""))
+        return OK
+    for s in sessions:
+        state = "met" if s["met"] else "coming"
+        print(f"{s['meets'][:10]}  {s['title']} ({s['arxiv_id']})  [{state}]\n"
+              f"    {s['votes']}/{s['total_votes']} votes{' (tie: nominated first)' if s['tie'] else ''} · "
+              f"{s['attended']} attended · {len(s['takeaways'])} takeaways · server {s['guild_id']}")
+        for takeaway in s["takeaways"]:
+            print(f"    • {takeaway}")
     return OK

@@ -13,6 +13,8 @@ it so):
     answers/   the operations (ask, summarize, compare, recommend, digest) and what the model writes
     pictures/  the charts
     people.py  votes, saved papers and follows
+    follows.py which new papers a follower's weekly DM holds
+    club/      the paper club: nominations, the vote, the discussion, what the group concluded
     engine.py  builds all of the above once, from the config
 
 beside the basics every floor may use: config.py (settings), records.py (paperbot's one

@@ -26,8 +26,9 @@ from rag.records import Database
 
 if TYPE_CHECKING:
     from rag.answers.operations import Answerer
+    from rag.club.records import Club
     from rag.models.chat import ChatModel
-    from rag.models.usage import Ledger
+    from rag.models.usage import Budget, Ledger
     from rag.papers.arxiv import ArxivClient
     from rag.people import People
     from rag.store.add import Adder
@@ -43,6 +44,8 @@ class Engine:
         self.config, self.front = config, front
         use_caches(config.cache_dir)
         self.__dict__.update(parts)  # given parts take the place of the cached properties below
+        if "answerer" in parts and parts["answerer"].notes is None:
+            parts["answerer"].notes = self.notes_for  # a given answerer reads the club's notes too
 
     # -- the parts ------------------------------------------------------------------
     @cached_property
@@ -64,6 +67,12 @@ class Engine:
         return Ledger(self.records, self.config.prices)
 
     @cached_property
+    def budget(self) -> Budget:
+        from rag.models.usage import Budget
+
+        return Budget(self.config.budget, self.ledger)
+
+    @cached_property
     def llm(self) -> ChatModel | None:
         """The configured language model, or None: offline mode."""
         from rag.models.chat import make_llm
@@ -81,21 +90,32 @@ class Engine:
         from rag.answers.cache import AnswerCache
         from rag.answers.operations import Answerer
         from rag.answers.rewrite import Rewriter
-        from rag.models.usage import Budget
 
         config, llm = self.config, self.llm
         return Answerer(self.kb, llm, top_k=config.retrieval.top_k,
                         max_question_chars=config.retrieval.max_question_chars,
                         cache=AnswerCache(self.records, config.cache.max_entries) if config.cache.enabled else None,
-                        budget=Budget(config.budget, self.ledger),
+                        budget=self.budget,
                         rewriter=Rewriter(llm, self.records) if llm and config.retrieval.rewrite else None,
-                        pool=self.pool, front=self.front)
+                        pool=self.pool, front=self.front, notes=self.notes_for)
 
     @cached_property
     def people(self) -> People:
         from rag.people import People
 
         return People(self.records)
+
+    @cached_property
+    def club(self) -> Club:
+        from rag.club.records import Club
+
+        return Club(self.records)
+
+    def notes_for(self, question, papers, guild: str) -> list:
+        """The club's takeaways that answer a question about the group (rag.club.notes)."""
+        from rag.club.notes import notes_for
+
+        return notes_for(self.club, question, papers, guild)
 
     @cached_property
     def arxiv(self) -> ArxivClient:

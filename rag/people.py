@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass
 
 from rag.answers.answer import Answer
+from rag.answers.notes import is_note
 from rag.records import Database
 from rag.text.language import base_language
 
@@ -148,7 +149,9 @@ class People:
         lines, seen = [], set()
         for votes in by_answer.values():
             first = votes[0]
-            cited, up = json.loads(first["cited"]), sum(v["vote"] == UP for v in votes)
+            # papers only: a paper club session cited by an answer is not gold for retrieval
+            cited = [i for i in json.loads(first["cited"]) if not is_note(i)]
+            up = sum(v["vote"] == UP for v in votes)
             down = len(votes) - up
             line = {"q": first["question"], "lang": base_language(first["language"])}
             if down or not cited:

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FLOORS = [
     {"rag", "rag.config", "rag.errors", "rag.files", "rag.logs", "rag.outages", "rag.records"},
     {"rag.text"}, {"rag.papers"}, {"rag.models"}, {"rag.store"}, {"rag.search"}, {"rag.claims"},
-    {"rag.answers"}, {"rag.pictures"}, {"rag.people"}, {"rag.follows"}, {"rag.engine"},
+    {"rag.answers"}, {"rag.pictures"}, {"rag.people"}, {"rag.follows"}, {"rag.club"}, {"rag.engine"},
 ]
 MAX_LINES = 430  # a room a head can hold; data modules (bot/i18n.py: the translations) excepted
 DATA_MODULES = {"bot.i18n"}

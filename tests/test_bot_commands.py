@@ -21,6 +21,7 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 ADMIN_COMMANDS = {"digest-channel", "reload", "usage", "feedback"}
 PEOPLE_COMMANDS = {"saved", "follow", "following", "forget-me"}  # tests/test_bot_people.py
+CLUB_COMMANDS = {"club"}  # its subcommands: tests/test_bot_club.py
 MANAGE_GUILD = 1 << 5
 
 
@@ -90,10 +91,15 @@ async def test_it_logs_in_and_syncs_every_command_with_zh_tw_localisations(serve
     assert sync.scope == "global"  # no test guild configured
     commands = {c["name"]: c for c in sync.commands}
     assert set(commands) == {"ask", "paper", "summarize", "compare", "recommend", "digest", "topics", "add", "search",
-                             *ADMIN_COMMANDS, *PEOPLE_COMMANDS}
+                             *ADMIN_COMMANDS, *PEOPLE_COMMANDS, *CLUB_COMMANDS}
     for name, command in commands.items():
         assert command["description"] and command["description_localizations"]["zh-TW"]
         for option in command["options"]:
+            if option["type"] == 1:  # a subcommand: its name stays English, like a command's; its options don't
+                assert option["description_localizations"]["zh-TW"]
+                assert all(o["description_localizations"]["zh-TW"] and o["name_localizations"]["zh-TW"]
+                           for o in option.get("options", []))
+                continue
             assert option["description_localizations"]["zh-TW"] and option["name_localizations"]["zh-TW"]
         permissions = command["default_member_permissions"]
         assert (int(permissions) if permissions else None) == (MANAGE_GUILD if name in ADMIN_COMMANDS else None)

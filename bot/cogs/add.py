@@ -16,6 +16,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import render
+from bot.checks import may_add
 from bot.i18n import language_for, t
 from bot.render import NO_MENTIONS
 from rag.errors import InputError
@@ -26,13 +27,6 @@ if TYPE_CHECKING:
     from bot.app import PaperBot
 
 BUTTONS = 5  # one row
-
-
-def may_add(member: discord.abc.User, role: str) -> bool:
-    if role:
-        return any(role in (r.name, str(r.id)) for r in getattr(member, "roles", []))
-    permissions = getattr(member, "guild_permissions", None)
-    return bool(permissions and permissions.manage_messages)
 
 
 class AddButton(discord.ui.DynamicItem[discord.ui.Button], template=r"paperbot:add:(?P<id>[\w./-]{4,40})"):

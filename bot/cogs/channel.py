@@ -46,7 +46,10 @@ class ChannelQuestions(commands.Cog):
         return channel.name in self.ask_channels or str(channel.id) in self.ask_channels
 
     def _is_my_thread(self, channel) -> bool:
-        return isinstance(channel, discord.Thread) and channel.owner_id == self.bot.user.id
+        """A thread the bot started for an answer (not a paper club session's, where members
+        talk among themselves and mention the bot to ask it something)."""
+        return (isinstance(channel, discord.Thread) and channel.owner_id == self.bot.user.id
+                and self.bot.engine.club.by_thread(channel.id) is None)
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:

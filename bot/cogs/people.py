@@ -1,4 +1,5 @@
-"""Saved papers and privacy: ⭐ Save (on answers, /paper cards and weekly DMs), /saved,
+"""Saved papers and privacy: ⭐ Save (on answers, /paper cards and weekly DMs), /saved (with 🗳
+to nominate a saved paper for the paper club),
 /recommend from saved papers, and /forget-me.
 
 A user's list is theirs alone: every reply about it is ephemeral, and a button acts on
@@ -19,6 +20,7 @@ from discord.ext import commands
 
 from bot import render
 from bot.buttons import ID
+from bot.club_actions import NominateButton
 from bot.i18n import language_for, t
 from bot.render import NO_MENTIONS
 from bot.replies import guarded
@@ -32,8 +34,10 @@ PAGE_SIZE = 5  # saved papers per page: one row of remove buttons
 
 
 # -- /saved: pages of the user's list, each paper with a remove button --------------------
-def saved_message(bot: PaperBot, user_id: int, page: int, language: str) -> tuple[discord.Embed | None, discord.ui.View | None, str | None]:
-    """(embed, view) of one page of the user's saved papers, or the text for an empty list."""
+def saved_message(bot: PaperBot, user_id: int, page: int, language: str, in_guild: bool = False
+                  ) -> tuple[discord.Embed | None, discord.ui.View | None, str | None]:
+    """(embed, view) of one page of the user's saved papers, or the text for an empty list;
+    in a server, each paper can also be 🗳 nominated for the paper club."""
     ids = bot.engine.people.saved(user_id)
     if not ids:
         return None, None, t("saved.empty", language)
@@ -46,6 +50,8 @@ def saved_message(bot: PaperBot, user_id: int, page: int, language: str) -> tupl
     view = discord.ui.View(timeout=None)
     for n, arxiv_id in enumerate(shown, first):
         view.add_item(UnsaveButton(arxiv_id, page, f"✕ {n}"))
+        if in_guild and arxiv_id in bot.kb.catalog:
+            view.add_item(NominateButton(arxiv_id, f"🗳 {n}", row=2))
     if page > 0:
         view.add_item(SavedPageButton(page - 1, "◀", row=1))
     if page < pages - 1:
@@ -55,7 +61,8 @@ def saved_message(bot: PaperBot, user_id: int, page: int, language: str) -> tupl
 
 async def _show_saved(interaction: discord.Interaction, page: int) -> None:
     """Redraws the /saved message the clicked button is on (the click is acknowledged already)."""
-    embed, view, text = saved_message(interaction.client, interaction.user.id, page, language_for(interaction.locale))
+    embed, view, text = saved_message(interaction.client, interaction.user.id, page, language_for(interaction.locale),
+                                      interaction.guild_id is not None)
     await interaction.edit_original_response(content=text, embed=embed, view=view, allowed_mentions=NO_MENTIONS)
 
 
@@ -99,17 +106,22 @@ class People(commands.Cog):
     @app_commands.command(name="saved", description="Your saved papers (only you see them), with remove buttons")
     async def saved(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        embed, view, text = saved_message(self.bot, interaction.user.id, 0, language_for(interaction.locale))
+        embed, view, text = saved_message(self.bot, interaction.user.id, 0, language_for(interaction.locale),
+                                          interaction.guild_id is not None)
         await interaction.edit_original_response(content=text, embed=embed, allowed_mentions=NO_MENTIONS,
                                                  **({"view": view} if view else {}))
 
     @app_commands.command(name="forget-me", description="Stop everything and delete what paperbot keeps about you")
     async def forget_me(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
+        language = language_for(interaction.locale)
         deleted = self.bot.engine.people.forget(interaction.user.id)
-        log.info("forgot a user on request: %s", deleted)  # counts only, no ID
-        await interaction.edit_original_response(content=t("forget.done", language_for(interaction.locale), **deleted),
-                                                 allowed_mentions=NO_MENTIONS)
+        club = self.bot.engine.club.forget(interaction.user.id)
+        log.info("forgot a user on request: %s, club %s", deleted, club)  # counts only, no ID
+        text = t("forget.done", language, **deleted)
+        if any(club.values()):  # a paper club member also hears what went from there
+            text += "\n" + t("club.forgotten", language, **club)
+        await interaction.edit_original_response(content=text, allowed_mentions=NO_MENTIONS)
 
 
 async def setup(bot: PaperBot) -> None:

@@ -23,6 +23,7 @@ from rag.answers.answer import LLM, OFFLINE, Answer, OnText
 from rag.answers.cache import AnswerCache
 from rag.answers.compose import Composer, Plan
 from rag.answers.labels import NOT_LISTED_LABEL, STORE_DOWN_LABEL, label
+from rag.answers.notes import NotesFor
 from rag.answers.rewrite import Rewriter
 from rag.claims.attribution import Attribution, attribute
 from rag.claims.citations import Citation
@@ -50,8 +51,10 @@ def cpu_pool() -> ThreadPoolExecutor:
 class Answerer:
     def __init__(self, kb: KnowledgeBase, llm: ChatModel | None = None, *, top_k: int = 5,
                  max_question_chars: int = 2000, cache: AnswerCache | None = None, budget: Budget | None = None,
-                 rewriter: Rewriter | None = None, pool: ThreadPoolExecutor | None = None, front: str = "cli"):
+                 rewriter: Rewriter | None = None, pool: ThreadPoolExecutor | None = None, front: str = "cli",
+                 notes: NotesFor | None = None):
         self.kb, self.llm, self.rewriter = kb, llm, rewriter
+        self.notes = notes  # the group's own notes (the paper club's sessions), offered to /ask as sources
         self.top_k, self.max_question_chars = top_k, max_question_chars
         # CPU work (embedding the query, BM25, jieba) runs in a small pool of paperbot's own
         # (the engine's), never the event loop's default executor, which everything shares.
@@ -88,7 +91,7 @@ class Answerer:
                   on_queue: OnQueue | None = None, caller: Caller = CLI, language: str | None = None) -> Answer:
         asked = Question.read(question, self.max_question_chars)
         phrasings = await self.rewriter.phrasings(asked, caller) if self.rewriter else ()
-        plan = await self.offload(self._plan_ask, asked, list(history), phrasings, language)
+        plan = await self.offload(self._plan_ask, asked, list(history), phrasings, language, caller.guild)
         return await self.composer.compose(plan, on_text, on_queue, caller)
 
     async def summarize(self, target: str, language: str | None = None, on_text: OnText | None = None,
@@ -126,7 +129,7 @@ class Answerer:
 
     # -- plans: retrieval and the offline text, CPU work in the pool -------------------
     def _plan_ask(self, question: Question, history: list, phrasings: tuple[str, ...] = (),
-                  language: str | None = None) -> Plan:
+                  language: str | None = None, guild: str = "") -> Plan:
         language = language or question.language
         # A follow-up ("and the second one?") is retrieved together with the earlier question;
         # one that names its own paper by ID or link is about that paper.
@@ -139,6 +142,8 @@ class Answerer:
         best = max((h.score for h in hits if not h.named), default=0.0)
         hits = [h for h in hits if h.named or h.score >= WEAK_SOURCE * best]
         papers = [h.paper for h in hits]
+        # What the group concluded about these papers comes first, cited to its session.
+        papers = (self.notes(question, papers, guild) if self.notes else []) + papers
         missing = [i for i in question.ids if i not in self.kb.catalog]
         if missing:
             notices = [*notices, label(NOT_LISTED_LABEL, language, self.front, ids=", ".join(missing), first=missing[0])]
