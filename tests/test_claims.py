@@ -129,6 +129,37 @@ def test_a_chinese_invented_claim_is_removed_and_the_rest_kept(papers):
     assert result.text == "GPT-4 在第六階推理上超越了成人 [1]。"
 
 
+# -- numbers however they are written -------------------------------------------------------------
+def test_a_number_in_words_or_characters_must_be_the_papers(papers):
+    """The paper compares five LLMs and finds GPT-4 beyond adults at the sixth order."""
+    given = sources(papers, "2405.18870")
+    true = ["The study compares five LLMs with a newly collected adult benchmark [1].",
+            "研究比較了五個 LLM 與成人基準 [1]。", "On sixth-order inferences GPT-4 exceeds adult performance [1].",
+            "GPT-4 在第六階推理上超越成人 [1]。"]
+    false = ["In total seven LLMs were compared [1].", "研究一共比較了七個 LLM [1]。",
+             "Already on fourth-order inferences GPT-4 exceeds adults [1].", "GPT-4 在第三階推理上就超越了成人 [1]。"]
+    result = attribute(" ".join(true + false), given, "en")
+    assert result.text == " ".join(true)
+    assert len(result.removed) == 4
+
+
+def test_model_sizes_are_read_however_they_are_written(papers):
+    """The summary: a model of 1.25 億參數 prunes the data of one of 30 億參數."""
+    given = sources(papers, "2405.20541")
+    true = ["A 125-million-parameter model's perplexity prunes the pretraining data of a 3-billion-parameter "
+            "model [1].", "The reference model has 0.125B parameters [1].", "用一點二五億參數的模型計算困惑度 [1]。",
+            "剪枝提升了三十億參數模型的下游性能 [1]。"]
+    result = attribute(" ".join(true) + " A 1.25-billion-parameter model computes the perplexity [1].", given, "en")
+    assert result.text == " ".join(true)
+    assert [c.text for c in result.removed] == ["A 1.25-billion-parameter model computes the perplexity."]
+
+
+def test_a_count_of_the_answers_own_papers_is_not_a_fact_to_find_in_them(papers):
+    text = "兩篇論文都使用圖神經網絡 [1][2]。The two papers both use graph neural networks [1][2]."
+    result = attribute(text, sources(papers, GNN_RAG, G_RAG), "zh")
+    assert result.text == text and not result.removed
+
+
 # -- what a paper's own words can still get wrong -------------------------------------------------
 def kept_and_removed(result) -> tuple[list[str], list[tuple[str, tuple]]]:
     return ([c.text for c in result.claims if c.action != REMOVED],
