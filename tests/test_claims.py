@@ -160,6 +160,25 @@ def test_a_count_of_the_answers_own_papers_is_not_a_fact_to_find_in_them(papers)
     assert result.text == text and not result.removed
 
 
+# -- answers that open with "Yes:" ------------------------------------------------------------------
+def test_a_sentence_opening_with_yes_or_no_is_checked_for_what_follows(papers):
+    """The paper: offline-trained policies classify pairs well but generate poorly."""
+    given = sources(papers, "2405.08448")
+    true = "不，離線算法訓練的策略在生成方面表現較差 [1]。"
+    false = "是的，離線訓練的策略在生成方面表現出色 [1]。"
+    result = attribute(f"Yes. {true}{false}", given, "zh")
+    assert result.text == f"Yes. {true}"
+    assert [c.action for c in result.claims] == [FRAMING, KEPT, REMOVED]
+
+
+def test_an_opener_with_nothing_after_it_and_an_intro_after_it_stay_framing(papers):
+    given = sources(papers, HIPPO)
+    text = "Yes!\nYes, here are the relevant papers:\nHippoRAG runs Personalized PageRank over a knowledge graph [1]."
+    result = attribute(text, given, "en")
+    assert result.text == text
+    assert [c.action for c in result.claims] == [FRAMING, FRAMING, KEPT]
+
+
 # -- what a paper's own words can still get wrong -------------------------------------------------
 def kept_and_removed(result) -> tuple[list[str], list[tuple[str, tuple]]]:
     return ([c.text for c in result.claims if c.action != REMOVED],

@@ -27,7 +27,9 @@ Then, per sentence: a marker pointing at a paper that does not support it is mov
 the paper(s) that do; a sentence without a marker that a paper supports gets one
 (answers of models that write no markers are kept); a factual sentence no paper
 supports is removed, and listed in `claims` as removed; framing ("Here are three
-papers:", headings, "希望有幫助") is left alone, losing only a marker that is wrong.
+papers:", headings, "希望有幫助") is left alone, losing only a marker that is wrong. A
+sentence that opens by answering the question ("Yes: ...", "不，...") is checked for what
+follows the answer, like any other.
 A sentence without its own marker is covered by the marker a reader would carry over
 (later in its line, earlier in its line, or on its paragraph's bold heading) when that
 paper supports it, so paragraph-level citations and the offline extracts stay as they
@@ -58,7 +60,7 @@ from rag.claims.evidence import (
 )
 from rag.claims.mentions import CRITICAL, norm_name, own_names
 from rag.claims.sentences import Sentence, rewrite, split_sentences
-from rag.claims.words import FRAMING_CUES, LIST_STATS, LIST_WORDS
+from rag.claims.words import ANSWER_OPENER, FRAMING_CUES, LIST_STATS, LIST_WORDS
 from rag.papers.table import Paper
 from rag.text.script import to_traditional
 from rag.text.tokens import tokenize
@@ -232,15 +234,24 @@ def _member(units: Units, s: Support, names: frozenset, numbers: frozenset) -> b
     return total > 0 and hit / total >= CLAUSE_SUPPORTED
 
 
-def _structural_framing(sentence: Sentence, units: Units) -> bool:
+def claim_of(core: str) -> str:
+    """What a sentence claims, without the answer to the question that opens it ("Yes:",
+    "No, ...", "是的，", "不，"): the rest is checked like any sentence (in Traditional
+    script, as the check reads it)."""
+    text = to_traditional(core.strip())
+    return text[ANSWER_OPENER.match(text).end():] if ANSWER_OPENER.match(text) else text
+
+
+def _structural_framing(sentence: Sentence, units: Units, claim: str) -> bool:
     """Headings, intros that end in a colon, questions, pleasantries, and statements about
-    the list itself: they need no citation, and none is added."""
-    core = sentence.core.strip()
+    the list itself: they need no citation, and none is added. `claim`: the sentence
+    without an opening "Yes:" (claim_of), which is framing when nothing follows it."""
+    core = claim.strip()
     if not core or sentence.heading or re.search(r"[:：?？]$", core):
         return True
     if LIST_STATS.search(core):
         return True
-    plain = re.sub(r"^[\W_]+", "", to_traditional(core))
+    plain = re.sub(r"^[\W_]+", "", core)
     return bool(FRAMING_CUES.search(plain)) and not (units.names or units.numbers)
 
 
@@ -275,11 +286,12 @@ def attribute(text: str, sources: list[Paper], language: str = "en", *, embed=No
     verdicts = []
     owners = [own_names(p) for p in sources]
     for k, sentence in enumerate(sentences):
-        units = units_of(sentence.core)
+        claim = claim_of(sentence.core)
+        units = units_of(claim)
         scores = [support_by(units, f) for f in features]
         if k in dense:
             scores = [blended(s, sim) for s, sim in zip(scores, dense[k])]
-        structural = _structural_framing(sentence, units)
+        structural = _structural_framing(sentence, units, claim)
         cited = [n - 1 for n in sentence.cited if 1 <= n <= len(sources)]  # a marker to no source counts as none
         support, together = _supporters(units, scores, owners, cited)
         conflicts: dict[int, str] = {}
