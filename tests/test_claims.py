@@ -179,6 +179,18 @@ def test_an_opener_with_nothing_after_it_and_an_intro_after_it_stay_framing(pape
     assert [c.action for c in result.claims] == [FRAMING, FRAMING, KEPT]
 
 
+# -- negatives said another way ---------------------------------------------------------------------
+def test_a_negative_said_another_way_is_not_a_contradiction(papers):
+    """The paper: offline-trained policies are good at classifying pairs but worse at generating
+    (擅長對生成對進行分類，但在生成方面表現較差); online-trained ones the other way round."""
+    given = sources(papers, "2405.08448")
+    true = ["離線算法訓練的策略擅長對生成對進行分類，但不擅長生成 [1]。", "在線算法訓練的策略則擅長生成，卻不擅長分類 [1]。"]
+    false = ["離線算法訓練的策略不擅長對生成對進行分類 [1]。", "在線算法訓練的策略在生成方面表現較差 [1]。"]
+    result = attribute("".join(true + false), given, "zh")
+    assert result.text == "".join(true)
+    assert [conflicts for _, conflicts in kept_and_removed(result)[1]] == [(("2405.08448", "direction"),)] * 2
+
+
 # -- what a paper's own words can still get wrong -------------------------------------------------
 def kept_and_removed(result) -> tuple[list[str], list[tuple[str, tuple]]]:
     return ([c.text for c in result.claims if c.action != REMOVED],

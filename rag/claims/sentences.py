@@ -117,7 +117,8 @@ def rewrite(text: str, verdicts: list) -> str:
                 pieces += [line[pos:a], _remark(v.sentence, v.final)]
                 pos = b
         pieces.append(line[pos:])
-        out_lines.append("".join(pieces))
+        joined = "".join(pieces)
+        out_lines.append(joined.rstrip(" \t") if vs[-1:] and vs[-1].removed else joined)  # no space left hanging
     return "\n".join(out_lines)
 
 
