@@ -238,6 +238,18 @@ def test_a_claim_the_paper_contradicts_in_its_own_words_is_removed(papers, paper
     assert conflicts == ((paper, check),)
 
 
+@pytest.mark.parametrize("paper, true, false", [
+    (HIPPO, "Its single-step retrieval is 10-30 times cheaper and 6-13 times faster than IRCoT [1].",
+     "Its single-step retrieval is 10-30 times faster and 6-13 times cheaper than IRCoT [1]."),
+    ("2405.18377", "LLaMA-NAS 讓模型大小減少 1.5 倍、吞吐量加速 1.3 倍 [1]。", "LLaMA-NAS 讓模型大小減少 1.3 倍、吞吐量加速 1.5 倍 [1]。"),
+])
+def test_numbers_swapped_within_the_paper_are_removed(papers, paper, true, false):
+    """Each number measures what the paper says it measures (cost, speed, size, quality)."""
+    result = attribute(f"{true} {false}", sources(papers, paper), "en")
+    assert result.text == true
+    assert kept_and_removed(result)[1][0][1] == ((paper, "number"),)
+
+
 def test_a_claim_about_both_papers_must_hold_for_each(papers):
     given = sources(papers, "2405.11143", "2405.01481")  # OpenRLHF, NeMo-Aligner: only the latter has SteerLM
     result = attribute("Both toolkits implement RLHF and DPO [1][2]. Both toolkits implement SteerLM [1][2].",
