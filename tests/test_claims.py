@@ -250,6 +250,17 @@ def test_numbers_swapped_within_the_paper_are_removed(papers, paper, true, false
     assert kept_and_removed(result)[1][0][1] == ((paper, "number"),)
 
 
+@pytest.mark.parametrize("paper, true, false", [
+    (GNN_RAG, "GNN-RAG outperforms or matches GPT-4 on multi-hop and multi-entity questions [1].",
+     "GPT-4 serves as the LLM that performs the final KGQA reasoning step in GNN-RAG [1]."),
+    ("2405.00732", "4 位元的 LoRA 微調模型平均比 GPT-4 高出 10 分 [1]。", "LoRAX 以 GPT-4 作為共享的基礎模型權重 [1]。"),
+])
+def test_a_model_the_paper_only_compares_against_is_not_its_component(papers, paper, true, false):
+    result = attribute(f"{true} {false}", sources(papers, paper), "en")
+    assert result.text == true
+    assert kept_and_removed(result)[1][0][1] == ((paper, "role"),)
+
+
 def test_a_claim_about_both_papers_must_hold_for_each(papers):
     given = sources(papers, "2405.11143", "2405.01481")  # OpenRLHF, NeMo-Aligner: only the latter has SteerLM
     result = attribute("Both toolkits implement RLHF and DPO [1][2]. Both toolkits implement SteerLM [1][2].",

@@ -20,8 +20,11 @@ import re
 from functools import lru_cache
 
 from rag.claims.clauses import (
+    COMPARED,
     DOWN,
+    EVALUATED,
     OPPOSITES,
+    SAME,
     SOURCE_NAME,
     THAN,
     UP,
@@ -43,7 +46,7 @@ from rag.claims.mentions import CRITICAL, chinese_terms, norm_name, own_names
 from rag.papers.table import Paper
 from rag.text.script import to_traditional
 
-CHECKS = frozenset({"negation", "direction", "order", "scope", "antonym", "number"})
+CHECKS = frozenset({"negation", "direction", "order", "scope", "antonym", "number", "role"})
 ALIGNED = 0.5  # a paper's clause is the one a claim's clause paraphrases when it shares this much of it
 NEARLY = 0.85  # ... or nearly as much as the best one
 ALIGN_WORD = 1.0  # words that count for it: not generic words, not Chinese character pairs
@@ -57,7 +60,9 @@ def conflict(reading: Reading, paper: Paper, checks: frozenset = CHECKS) -> str 
     reverse; "direction", it changes or compares the other way; "scope", it lacks the
     claim's "only" or "all"; "order", its comparison has the claim's subject and object the
     other way round. For the whole claim: "number", the paper states its number about
-    something else; "antonym", the claim uses a word whose opposite the paper states.
+    something else, or a number measuring what the paper's does not; "antonym", the claim
+    uses a word whose opposite the paper states; "role", it names, in a clause comparing
+    nothing, a model the paper only compares against.
     Only the `checks` named are made."""
     clauses, whole = source_clauses(paper), source_whole(paper)
     # names the paper uses in many clauses (its own, "LoRA" in a LoRA paper) say little about which one is meant
@@ -121,6 +126,14 @@ def conflict(reading: Reading, paper: Paper, checks: frozenset = CHECKS) -> str 
         if "order" in checks and clause.subjects and clause.objects and clause.cues.directions:
             if _compared_the_other_way(clause, reading, clauses):
                 return "order"
+    if "role" in checks:
+        # a model the paper only compares against, named in a clause that compares nothing
+        for i, (name, _) in enumerate(reading.names):
+            if norm_name(name) in own_names(paper) or not _only_compared_with(name, paper_text(paper)):
+                continue
+            if any(i in c.names and not (c.cues.directions or THAN.search(c.text) or COMPARED.search(c.text) or
+                                         EVALUATED.search(c.text)) for c in reading.clauses):
+                return "role"
     if "number" in checks and reading.numbers:
         # a number the paper states, but about something else: none of the sentence's words
         # or names, nor what it measures (cost, speed, ...), is in the paper's sentence with it
@@ -305,6 +318,23 @@ def _compared_the_other_way(clause: ClaimClause, reading: Reading, clauses: tupl
         if evidence and max(evidence, key=lambda e: (e[0], not e[1]))[1]:  # a tie: no verdict
             return True
     return False
+
+
+_COMPARED_BEFORE = 10  # characters between a comparison word and the name it compares with ("超越或匹配 GPT-4")
+
+
+@lru_cache(maxsize=16384)
+def _only_compared_with(name: str, text: str) -> bool:
+    """Every time the paper's text names it, something is compared with it: a word of
+    direction, [than] or [compared] right before it in its clause ("超越或匹配 GPT-4", "比
+    GPT-4 高出", "Rival GPT-4"), or 相比/相較 right after ("與 GPT-4 相比")."""
+    found = list(_name_pattern(name).finditer(text))
+    for m in found:
+        before = re.split(r"[，。；、：,.;:！？!?()（）]", text[max(0, m.start() - _COMPARED_BEFORE):m.start()])[-1]
+        if not (any(p.search(before) for p in (UP, DOWN, THAN, COMPARED, SAME)) or
+                re.match(r"\s*(?:相比|相較|比較)", text[m.end():])):
+            return False
+    return bool(found)
 
 
 @lru_cache(maxsize=4096)
