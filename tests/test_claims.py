@@ -261,6 +261,33 @@ def test_a_model_the_paper_only_compares_against_is_not_its_component(papers, pa
     assert kept_and_removed(result)[1][0][1] == ((paper, "role"),)
 
 
+def test_a_title_no_cited_paper_has_takes_its_sentence_with_it(papers):
+    given = sources(papers, HIPPO)
+    true = "海馬體啟發的論文是《HippoRAG: Neurobiologically Inspired Long-Term Memory for Large Language Models》 [1]。"
+    false = "海馬體啟發的論文是《人類長-memory理論》 [1]。"
+    result = attribute(true + false, given, "zh")
+    assert result.text == true
+    assert kept_and_removed(result)[1] == [("海馬體啟發的論文是《人類長-memory理論》。", ((HIPPO, "title"),))]
+
+
+@pytest.mark.parametrize("quoted", ["“Graph Rerankers Are All You Need”", "**Graph Rerankers Are All You Need**",
+                                    "the paper titled \"Connected Documents Answer Better\""])
+def test_an_invented_title_in_quotes_or_bold_is_removed(papers, quoted):
+    result = attribute(f"{quoted} introduces G-RAG, a GNN-based reranker between the retriever and the reader [2].",
+                       sources(papers, GNN_RAG, G_RAG), "en")
+    assert result.text == "" and result.removed[0].conflicts == ((G_RAG, "title"),)
+
+
+def test_a_real_title_or_part_of_one_stays_and_its_marker_goes_to_its_paper(papers):
+    given = sources(papers, GNN_RAG, G_RAG)
+    text = ("“Don't Forget to Connect! Improving RAG with Graph-based Reranking” introduces G-RAG, a GNN-based reranker "
+            "between the retriever and the reader [1]. In 《GNN-RAG》, a GNN reasons over a dense knowledge-graph "
+            "subgraph to retrieve answer candidates [1].")
+    result = attribute(text, given, "en")
+    assert not result.removed
+    assert cited_by(result, "Don't Forget") == (G_RAG,) and cited_by(result, "dense knowledge-graph") == (GNN_RAG,)
+
+
 def test_a_claim_about_both_papers_must_hold_for_each(papers):
     given = sources(papers, "2405.11143", "2405.01481")  # OpenRLHF, NeMo-Aligner: only the latter has SteerLM
     result = attribute("Both toolkits implement RLHF and DPO [1][2]. Both toolkits implement SteerLM [1][2].",

@@ -59,10 +59,10 @@ from rag.claims.evidence import (
     units_of,
 )
 from rag.claims.mentions import CRITICAL, norm_name, own_names
-from rag.claims.sentences import Sentence, rewrite, split_sentences
-from rag.claims.words import ANSWER_OPENER, FRAMING_CUES, LIST_STATS, LIST_WORDS
+from rag.claims.sentences import Sentence, claim_of, rewrite, split_sentences
+from rag.claims.titles import invented_titles
+from rag.claims.words import FRAMING_CUES, LIST_STATS, LIST_WORDS
 from rag.papers.table import Paper
-from rag.text.script import to_traditional
 from rag.text.tokens import tokenize
 
 KEPT, REATTRIBUTED, ADDED, REMOVED, FRAMING = "kept", "re-attributed", "added", "removed", "framing"
@@ -234,14 +234,6 @@ def _member(units: Units, s: Support, names: frozenset, numbers: frozenset) -> b
     return total > 0 and hit / total >= CLAUSE_SUPPORTED
 
 
-def claim_of(core: str) -> str:
-    """What a sentence claims, without the answer to the question that opens it ("Yes:",
-    "No, ...", "是的，", "不，"): the rest is checked like any sentence (in Traditional
-    script, as the check reads it)."""
-    text = to_traditional(core.strip())
-    return text[ANSWER_OPENER.match(text).end():] if ANSWER_OPENER.match(text) else text
-
-
 def _structural_framing(sentence: Sentence, units: Units, claim: str) -> bool:
     """Headings, intros that end in a colon, questions, pleasantries, and statements about
     the list itself: they need no citation, and none is added. `claim`: the sentence
@@ -308,6 +300,10 @@ def attribute(text: str, sources: list[Paper], language: str = "en", *, embed=No
             if any(j in conflicts for j in todo):
                 support, together = _supporters(units, scores, owners, cited)
         framing = structural or _label_line(sentence, topics) or (not support and _low_content(units, topics))
+        invented = invented_titles(sentence.raw, sources, [*cited, *support])
+        if invented:  # a title no paper it cites has: nothing of the sentence is shown
+            support, framing = [], False
+            conflicts.update({j: "title" for j in invented})
         verdicts.append(_Verdict(sentence, units, scores, support, framing, cited, score=together,
                                  conflicts=conflicts))
     _decide_marked(verdicts)

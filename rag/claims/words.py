@@ -22,6 +22,8 @@ SOURCE_NOUNS = _WORDS.cues("source nouns")
 SOURCE_DETERMINERS = _WORDS.cues("source determiners")
 # "Yes:", "No,", "是的，": an answer to the question opening a sentence, then its claim.
 ANSWER_OPENER = re.compile(rf"^(?:{_WORDS.cues('answer openers')})\s*[:：,，.。!！;；—–]+\s*", re.IGNORECASE)
+# Words that introduce a title in quotes ("titled", "題為"): the quote is a title (cues).
+TITLE_CUES = _WORDS.cues("title cues")
 LIST_STATS = re.compile(_WORDS.patterns("list statistics"), re.IGNORECASE)
 # A clause a paper may support on its own ends at a comma (not in 1,000), ，;；:：、—–, or a clause break word.
 CLAUSE = re.compile(r"(?<!\d),|,(?!\d)|[，;；:：、—–]|" + _WORDS.cues("clause break"))  # case-sensitive

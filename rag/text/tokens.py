@@ -137,6 +137,12 @@ def title_tokens(title: str) -> list[str]:
     return tokens
 
 
+def chinese_words_of(text: str) -> list[str]:
+    """The Chinese words of a text (jieba, script-normalised), two characters or more."""
+    return [w for run in _RUNS.findall(normalise(text)) if CJK.match(run)
+            for w in _jieba().cut(run) if len(w) > 1 and w not in ZH_STOPWORDS]
+
+
 def chinese_words(text: str) -> list[tuple[str, ...]]:
     """The Chinese words of a text (jieba, script-normalised), each as the character
     pairs a summary holding it has (the pairs the index keeps)."""
