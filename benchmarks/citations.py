@@ -178,6 +178,14 @@ def _skeleton(text: str):
     return "".join(chars), lines, marks
 
 
+def _scripts(claim: str) -> list[str]:
+    """A claim as written, and as the answer may show it in the asker's script: in
+    Traditional with Taiwan phrasing (数据 → 資料) or in Simplified (rag.text.language.localise)."""
+    from rag.text.script import to_simplified, to_traditional
+
+    return list(dict.fromkeys([claim, to_traditional(claim), to_simplified(claim)]))
+
+
 def evaluate(text: str, numbers: dict[int, str], truths: list[Truth]) -> list[Seen]:
     """Which claims the reader sees in `text`, and which papers each is shown citing."""
     skeleton, lines, marks = _skeleton(text)
@@ -186,8 +194,12 @@ def evaluate(text: str, numbers: dict[int, str], truths: list[Truth]) -> list[Se
     spans: list[tuple[int, int, int]] = []  # (start, end, index into seen)
     cursor = 0
     for index, truth in enumerate(truths):
-        core = _skeleton(_PLACEHOLDER.sub("", truth.text))[0]
-        at = skeleton.find(core, cursor) if core else -1
+        at, core = -1, ""
+        for written in _scripts(_PLACEHOLDER.sub("", truth.text)):
+            core = _skeleton(written)[0]
+            at = skeleton.find(core, cursor) if core else -1
+            if at >= 0:
+                break
         if at >= 0:
             seen[index].shown = True
             spans.append((at, at + len(core), index))
@@ -284,7 +296,8 @@ class Tally:
                 "thrown_away": ratio(self.thrown_away, self.answers),
                 "offline_unchanged": ratio(self.unchanged, self.offline),
                 "answers": self.answers, "claims": self.supported + self.unsupported + self.framing,
-                "citations": self.pairs}
+                "citations": self.pairs, "unsupported": self.unsupported, "unsupported_shown_n": self.unsupported_shown,
+                "supported": self.supported, "supported_dropped_n": self.supported_dropped}
 
 
 class Report:

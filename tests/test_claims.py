@@ -385,9 +385,10 @@ async def test_offline_answers_pass_untouched(seeded_kb, operation):
 # -- the benchmark, as a floor -----------------------------------------------------------------------
 # (precision ≥, recall ≥, unsupported shown ≤) per split: a little under what rag.claims reached
 # (benchmarks/citations/README.md). "blind" was written before the checks for contradictions and
-# measured once before its failures were read; its floor is what it showed after that.
+# measured once before its failures were read; its floor is what it showed after that. tune-24
+# and held-24 are issue 24's kinds of error (numbers in words, openers, titles, ...).
 FLOORS = {"tune": (0.96, 0.96, 0.15), "holdout": (0.98, 0.96, 0.03), "fresh": (0.97, 0.90, 0.06),
-          "blind": (0.89, 0.93, 0.36)}
+          "blind": (0.89, 0.93, 0.36), "tune-24": (0.95, 0.95, 0.12), "held-24": (0.89, 0.97, 0.35)}
 
 
 def test_the_citation_benchmark_stays_above_its_floor():

@@ -81,8 +81,9 @@ MAX_UNION = 4
 CHECKED = 0.3  # a paper accounting for this much of a sentence is checked for contradicting it
 FRAMING_KEEP = 0.7  # a marker on framing stays when its paper accounts for this much of it (a title heading)
 # What is checked (benchmarks/citations --without leaves some out): the contradictions, a
-# claim about each of several papers ("distributive"), papers supporting one together ("members").
-CHECKS = contradictions.CHECKS | {"distributive", "members"}
+# claim about each of several papers ("distributive"), papers supporting one together
+# ("members"), titles it quotes ("title").
+CHECKS = contradictions.CHECKS | {"distributive", "members", "title"}
 
 
 
@@ -300,7 +301,7 @@ def attribute(text: str, sources: list[Paper], language: str = "en", *, embed=No
             if any(j in conflicts for j in todo):
                 support, together = _supporters(units, scores, owners, cited)
         framing = structural or _label_line(sentence, topics) or (not support and _low_content(units, topics))
-        invented = invented_titles(sentence.raw, sources, [*cited, *support])
+        invented = invented_titles(sentence.raw, sources, [*cited, *support]) if "title" in CHECKS else []
         if invented:  # a title no paper it cites has: nothing of the sentence is shown
             support, framing = [], False
             conflicts.update({j: "title" for j in invented})
