@@ -84,10 +84,11 @@ class Case:
     op: str
     lang: str  # en, zh (Traditional) or zh-CN (Simplified)
     kind: str  # correct, swapped, unmarked, invented, mixed, offline
-    split: str  # tune, holdout, fresh or blind (see citations/README.md)
+    split: str  # tune, holdout, fresh, blind, tune-24 or held-24 (see citations/README.md)
     input: dict
     sources: tuple[str, ...]  # the papers in the prompt, in order (direct mode)
     annotated: str
+    about: str = ""  # the kind of error its scenario is about (issue 24's cases: number-words, openers, ...)
 
     @property
     def reply(self) -> str:
@@ -122,7 +123,7 @@ def read_cases(path: Path = CASES) -> list[Case]:
         try:
             row = json.loads(line)
             cases.append(Case(row["id"], row["scenario"], row["op"], row["lang"], row["kind"], row["split"],
-                              row["input"], tuple(row["sources"]), row["reply"]))
+                              row["input"], tuple(row["sources"]), row["reply"], row.get("about", "")))
         except (ValueError, KeyError) as exc:
             raise ValueError(f"{path}:{number}: not a case ({exc})") from None
     return cases
@@ -177,6 +178,14 @@ def _skeleton(text: str):
     return "".join(chars), lines, marks
 
 
+def _scripts(claim: str) -> list[str]:
+    """A claim as written, and as the answer may show it in the asker's script: in
+    Traditional with Taiwan phrasing (数据 → 資料) or in Simplified (rag.text.language.localise)."""
+    from rag.text.script import to_simplified, to_traditional
+
+    return list(dict.fromkeys([claim, to_traditional(claim), to_simplified(claim)]))
+
+
 def evaluate(text: str, numbers: dict[int, str], truths: list[Truth]) -> list[Seen]:
     """Which claims the reader sees in `text`, and which papers each is shown citing."""
     skeleton, lines, marks = _skeleton(text)
@@ -185,8 +194,12 @@ def evaluate(text: str, numbers: dict[int, str], truths: list[Truth]) -> list[Se
     spans: list[tuple[int, int, int]] = []  # (start, end, index into seen)
     cursor = 0
     for index, truth in enumerate(truths):
-        core = _skeleton(_PLACEHOLDER.sub("", truth.text))[0]
-        at = skeleton.find(core, cursor) if core else -1
+        at, core = -1, ""
+        for written in _scripts(_PLACEHOLDER.sub("", truth.text)):
+            core = _skeleton(written)[0]
+            at = skeleton.find(core, cursor) if core else -1
+            if at >= 0:
+                break
         if at >= 0:
             seen[index].shown = True
             spans.append((at, at + len(core), index))
@@ -283,7 +296,8 @@ class Tally:
                 "thrown_away": ratio(self.thrown_away, self.answers),
                 "offline_unchanged": ratio(self.unchanged, self.offline),
                 "answers": self.answers, "claims": self.supported + self.unsupported + self.framing,
-                "citations": self.pairs}
+                "citations": self.pairs, "unsupported": self.unsupported, "unsupported_shown_n": self.unsupported_shown,
+                "supported": self.supported, "supported_dropped_n": self.supported_dropped}
 
 
 class Report:
@@ -298,7 +312,7 @@ class Report:
     def add(self, pipeline: str, case: Case, seen: list[Seen], thrown_away: bool = False,
             unchanged: bool | None = None) -> None:
         for axis, value in (("all", "all"), ("op", case.op), ("lang", case.lang), ("kind", case.kind),
-                            ("split", case.split)):
+                            ("split", case.split), *([("about", case.about)] if case.about else [])):
             tally = self.tallies[(pipeline, axis, value)]
             tally.add(seen, thrown_away)
             if unchanged is not None:
@@ -329,7 +343,7 @@ class Report:
         print("| pipeline | slice | " + " | ".join(cols) + " |")
         print("|---|---|" + "---:|" * len(cols))
         for pipeline in data:
-            for axis in ("all", "split", "op", "lang", "kind"):
+            for axis in ("all", "split", "op", "lang", "kind", "about"):
                 for value, row in data[pipeline].get(axis, {}).items():
                     cells = ["—" if row[c] is None else f"{row[c]:.3f}" if isinstance(row[c], float) else str(row[c])
                              for c in cols]
@@ -541,7 +555,8 @@ def build(refresh: bool = False) -> list[dict]:
     for number, sc in enumerate(scenarios):
         split = sc.get("split") or ("tune" if number % 2 == 0 else "holdout")
         srcs = sources[sc["id"]]
-        base = dict(scenario=sc["id"], op=sc["op"], lang=sc["lang"], split=split, input=sc["input"], sources=srcs)
+        base = dict(scenario=sc["id"], op=sc["op"], lang=sc["lang"], split=split, input=sc["input"], sources=srcs,
+                    **({"about": sc["about"]} if sc.get("about") else {}))
         reply = sc["reply"]
         variants = {"correct": reply, "unmarked": _unmarked(_with_invented(reply, sc) if number % 2 else reply),
                     "invented": _with_invented(reply, sc), "mixed": _mixed(reply, srcs)}
@@ -729,7 +744,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--direct", action="store_true", help="attribute() on each reply, no pipeline")
     parser.add_argument("--build", action="store_true", help="regenerate cases.jsonl from scenarios.yaml")
-    parser.add_argument("--split", choices=["tune", "holdout", "fresh", "blind"], help="only these cases")
+    parser.add_argument("--split", choices=["tune", "holdout", "fresh", "blind", "tune-24", "held-24"],
+                        help="only these cases")
+    parser.add_argument("--about", help="only the cases about this kind of error (number-words, openers, ...)")
     parser.add_argument("--refresh", action="store_true",
                         help="with --build: ask the pipeline again for every scenario's sources and the offline answers")
     parser.add_argument("--op", help="only this operation")
@@ -749,7 +766,8 @@ def main(argv: list[str] | None = None) -> int:
         CASES.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
         print(f"{len(rows)} cases written to {CASES.relative_to(ROOT)}")
         return 0
-    cases = [c for c in read_cases() if (not args.split or c.split == args.split) and (not args.op or c.op == args.op)]
+    cases = [c for c in read_cases() if (not args.split or c.split == args.split) and (not args.op or c.op == args.op)
+             and (not args.about or c.about == args.about)]
     if args.without:
         import rag.claims.attribution
 

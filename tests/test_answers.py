@@ -11,6 +11,7 @@ from peers.llm_server import delay, malformed, reply, status, stream_error
 from rag.answers.operations import Answerer
 from rag.errors import InputError
 from rag.models.chat import make_llm
+from rag.text.script import to_simplified
 
 FAST_429 = {"retry-after-ms": "10"}
 PEFT_PAPERS = {"2405.17258", "2405.12130", "2405.11157", "2405.09673", "2405.00732"}  # topic "PEFT 方法"
@@ -352,3 +353,56 @@ async def test_an_offline_answer_to_how_papers_differ_puts_them_side_by_side(off
     assert answer.text.startswith("How they differ, from their summaries:")
     assert "problem:" in answer.text and "method:" in answer.text
     assert {c.arxiv_id for c in answer.citations} >= {"2405.20139", "2405.14831"}
+
+
+# -- the asker's script, whatever the model writes ---------------------------------------------------
+TOM_REPLY = ("這篇研究用手寫的多階心智理論問答測試套件，比較了五個 LLM 與新收集的成人基準 [1]。"
+             "GPT-4 在第六階推理上超越成人表現，見 https://arxiv.org/abs/2405.18870 [1]。"
+             "研究共招募了 2,000 名成人受試者 [1]。")  # the last is invented: left out, and the notice says so
+
+
+def written_in(text: str) -> set[str]:
+    """The scripts of the Chinese characters that tell: {"simplified"} for 这, {"traditional"} for 這."""
+    from rag.text.script import CJK, converter
+
+    chars = set(CJK.findall(text))
+    return ({"simplified"} if any(converter("s2t").convert(c) != c for c in chars) else set()) | \
+        ({"traditional"} if any(converter("t2s").convert(c) != c for c in chars) else set())
+
+
+def besides_chinese(text: str) -> str:
+    from rag.text.script import CJK
+
+    return CJK.sub("", text)
+
+
+@pytest.mark.parametrize("question, written, shown", [
+    ("有沒有研究大型語言模型心智理論能力的論文？", to_simplified(TOM_REPLY), "traditional"),  # small models do this
+    ("有没有研究大型语言模型心智理论能力的论文？", TOM_REPLY, "simplified"),
+])
+async def test_the_answer_reaches_the_asker_in_the_script_of_the_question(online, llm_server, question, written, shown):
+    llm_server.script(reply(written))
+    drafts = []
+    answer = await online.ask(question, on_text=drafts.append)
+    assert answer.language == ("zh" if shown == "traditional" else "zh-CN")
+    for text in (answer.text, answer.notice, drafts[-1].text, *[c["text"] for c in answer.claims]):
+        assert written_in(text) == {shown}, text
+    # Nothing is lost on the way: every number, name, ID, URL and marker as the model wrote them,
+    # the same claims kept and left out as when it writes the asker's script itself.
+    llm_server.script(reply(TOM_REPLY if shown == "traditional" else to_simplified(TOM_REPLY)))
+    same_script = await online.ask(question)
+    kept = written[:written.index("研究共招募")]
+    assert besides_chinese(answer.text) == besides_chinese(same_script.text) == besides_chinese(kept).rstrip()
+    assert "GPT-4" in answer.text and "https://arxiv.org/abs/2405.18870 [1]" in answer.text and "LLM" in answer.text
+    assert [c["action"] for c in answer.claims] == [c["action"] for c in same_script.claims] == \
+        ["kept", "kept", "removed"]
+    assert [c.arxiv_id for c in answer.citations] == [c.arxiv_id for c in same_script.citations] == ["2405.18870"]
+
+
+async def test_a_comparison_table_written_in_simplified_reaches_a_traditional_asker_in_traditional(online, llm_server):
+    llm_server.script(reply(to_simplified(
+        "**方法**\n- [1] SELM：提出樂觀地偏向潛在高獎勵回應的雙層目標，不需要單獨的獎勵模型 [1]。\n"
+        "- [2] SPPO：把對齊視為恆和雙人遊戲，以迭代策略更新逼近納什均衡 [2]。")))
+    answer = await online.compare(["2405.19332", "2405.00675"], language="zh")
+    cells = [item["method"] for item in answer.items]
+    assert cells[1].startswith("SPPO：") and all(written_in(c) == {"traditional"} for c in cells), cells

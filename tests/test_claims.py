@@ -129,6 +129,68 @@ def test_a_chinese_invented_claim_is_removed_and_the_rest_kept(papers):
     assert result.text == "GPT-4 在第六階推理上超越了成人 [1]。"
 
 
+# -- numbers however they are written -------------------------------------------------------------
+def test_a_number_in_words_or_characters_must_be_the_papers(papers):
+    """The paper compares five LLMs and finds GPT-4 beyond adults at the sixth order."""
+    given = sources(papers, "2405.18870")
+    true = ["The study compares five LLMs with a newly collected adult benchmark [1].",
+            "研究比較了五個 LLM 與成人基準 [1]。", "On sixth-order inferences GPT-4 exceeds adult performance [1].",
+            "GPT-4 在第六階推理上超越成人 [1]。"]
+    false = ["In total seven LLMs were compared [1].", "研究一共比較了七個 LLM [1]。",
+             "Already on fourth-order inferences GPT-4 exceeds adults [1].", "GPT-4 在第三階推理上就超越了成人 [1]。"]
+    result = attribute(" ".join(true + false), given, "en")
+    assert result.text == " ".join(true)
+    assert len(result.removed) == 4
+
+
+def test_model_sizes_are_read_however_they_are_written(papers):
+    """The summary: a model of 1.25 億參數 prunes the data of one of 30 億參數."""
+    given = sources(papers, "2405.20541")
+    true = ["A 125-million-parameter model's perplexity prunes the pretraining data of a 3-billion-parameter "
+            "model [1].", "The reference model has 0.125B parameters [1].", "用一點二五億參數的模型計算困惑度 [1]。",
+            "剪枝提升了三十億參數模型的下游性能 [1]。"]
+    result = attribute(" ".join(true) + " A 1.25-billion-parameter model computes the perplexity [1].", given, "en")
+    assert result.text == " ".join(true)
+    assert [c.text for c in result.removed] == ["A 1.25-billion-parameter model computes the perplexity."]
+
+
+def test_a_count_of_the_answers_own_papers_is_not_a_fact_to_find_in_them(papers):
+    text = "兩篇論文都使用圖神經網絡 [1][2]。The two papers both use graph neural networks [1][2]."
+    result = attribute(text, sources(papers, GNN_RAG, G_RAG), "zh")
+    assert result.text == text and not result.removed
+
+
+# -- answers that open with "Yes:" ------------------------------------------------------------------
+def test_a_sentence_opening_with_yes_or_no_is_checked_for_what_follows(papers):
+    """The paper: offline-trained policies classify pairs well but generate poorly."""
+    given = sources(papers, "2405.08448")
+    true = "不，離線算法訓練的策略在生成方面表現較差 [1]。"
+    false = "是的，離線訓練的策略在生成方面表現出色 [1]。"
+    result = attribute(f"Yes. {true}{false}", given, "zh")
+    assert result.text == f"Yes. {true}"
+    assert [c.action for c in result.claims] == [FRAMING, KEPT, REMOVED]
+
+
+def test_an_opener_with_nothing_after_it_and_an_intro_after_it_stay_framing(papers):
+    given = sources(papers, HIPPO)
+    text = "Yes!\nYes, here are the relevant papers:\nHippoRAG runs Personalized PageRank over a knowledge graph [1]."
+    result = attribute(text, given, "en")
+    assert result.text == text
+    assert [c.action for c in result.claims] == [FRAMING, FRAMING, KEPT]
+
+
+# -- negatives said another way ---------------------------------------------------------------------
+def test_a_negative_said_another_way_is_not_a_contradiction(papers):
+    """The paper: offline-trained policies are good at classifying pairs but worse at generating
+    (擅長對生成對進行分類，但在生成方面表現較差); online-trained ones the other way round."""
+    given = sources(papers, "2405.08448")
+    true = ["離線算法訓練的策略擅長對生成對進行分類，但不擅長生成 [1]。", "在線算法訓練的策略則擅長生成，卻不擅長分類 [1]。"]
+    false = ["離線算法訓練的策略不擅長對生成對進行分類 [1]。", "在線算法訓練的策略在生成方面表現較差 [1]。"]
+    result = attribute("".join(true + false), given, "zh")
+    assert result.text == "".join(true)
+    assert [conflicts for _, conflicts in kept_and_removed(result)[1]] == [(("2405.08448", "direction"),)] * 2
+
+
 # -- what a paper's own words can still get wrong -------------------------------------------------
 def kept_and_removed(result) -> tuple[list[str], list[tuple[str, tuple]]]:
     return ([c.text for c in result.claims if c.action != REMOVED],
@@ -174,6 +236,56 @@ def test_a_claim_the_paper_contradicts_in_its_own_words_is_removed(papers, paper
     assert result.text == true
     [(_, conflicts)] = kept_and_removed(result)[1]
     assert conflicts == ((paper, check),)
+
+
+@pytest.mark.parametrize("paper, true, false", [
+    (HIPPO, "Its single-step retrieval is 10-30 times cheaper and 6-13 times faster than IRCoT [1].",
+     "Its single-step retrieval is 10-30 times faster and 6-13 times cheaper than IRCoT [1]."),
+    ("2405.18377", "LLaMA-NAS 讓模型大小減少 1.5 倍、吞吐量加速 1.3 倍 [1]。", "LLaMA-NAS 讓模型大小減少 1.3 倍、吞吐量加速 1.5 倍 [1]。"),
+])
+def test_numbers_swapped_within_the_paper_are_removed(papers, paper, true, false):
+    """Each number measures what the paper says it measures (cost, speed, size, quality)."""
+    result = attribute(f"{true} {false}", sources(papers, paper), "en")
+    assert result.text == true
+    assert kept_and_removed(result)[1][0][1] == ((paper, "number"),)
+
+
+@pytest.mark.parametrize("paper, true, false", [
+    (GNN_RAG, "GNN-RAG outperforms or matches GPT-4 on multi-hop and multi-entity questions [1].",
+     "GPT-4 serves as the LLM that performs the final KGQA reasoning step in GNN-RAG [1]."),
+    ("2405.00732", "4 位元的 LoRA 微調模型平均比 GPT-4 高出 10 分 [1]。", "LoRAX 以 GPT-4 作為共享的基礎模型權重 [1]。"),
+])
+def test_a_model_the_paper_only_compares_against_is_not_its_component(papers, paper, true, false):
+    result = attribute(f"{true} {false}", sources(papers, paper), "en")
+    assert result.text == true
+    assert kept_and_removed(result)[1][0][1] == ((paper, "role"),)
+
+
+def test_a_title_no_cited_paper_has_takes_its_sentence_with_it(papers):
+    given = sources(papers, HIPPO)
+    true = "海馬體啟發的論文是《HippoRAG: Neurobiologically Inspired Long-Term Memory for Large Language Models》 [1]。"
+    false = "海馬體啟發的論文是《人類長-memory理論》 [1]。"
+    result = attribute(true + false, given, "zh")
+    assert result.text == true
+    assert kept_and_removed(result)[1] == [("海馬體啟發的論文是《人類長-memory理論》。", ((HIPPO, "title"),))]
+
+
+@pytest.mark.parametrize("quoted", ["“Graph Rerankers Are All You Need”", "**Graph Rerankers Are All You Need**",
+                                    "the paper titled \"Connected Documents Answer Better\""])
+def test_an_invented_title_in_quotes_or_bold_is_removed(papers, quoted):
+    result = attribute(f"{quoted} introduces G-RAG, a GNN-based reranker between the retriever and the reader [2].",
+                       sources(papers, GNN_RAG, G_RAG), "en")
+    assert result.text == "" and result.removed[0].conflicts == ((G_RAG, "title"),)
+
+
+def test_a_real_title_or_part_of_one_stays_and_its_marker_goes_to_its_paper(papers):
+    given = sources(papers, GNN_RAG, G_RAG)
+    text = ("“Don't Forget to Connect! Improving RAG with Graph-based Reranking” introduces G-RAG, a GNN-based reranker "
+            "between the retriever and the reader [1]. In 《GNN-RAG》, a GNN reasons over a dense knowledge-graph "
+            "subgraph to retrieve answer candidates [1].")
+    result = attribute(text, given, "en")
+    assert not result.removed
+    assert cited_by(result, "Don't Forget") == (G_RAG,) and cited_by(result, "dense knowledge-graph") == (GNN_RAG,)
 
 
 def test_a_claim_about_both_papers_must_hold_for_each(papers):
@@ -273,9 +385,10 @@ async def test_offline_answers_pass_untouched(seeded_kb, operation):
 # -- the benchmark, as a floor -----------------------------------------------------------------------
 # (precision ≥, recall ≥, unsupported shown ≤) per split: a little under what rag.claims reached
 # (benchmarks/citations/README.md). "blind" was written before the checks for contradictions and
-# measured once before its failures were read; its floor is what it showed after that.
+# measured once before its failures were read; its floor is what it showed after that. tune-24
+# and held-24 are issue 24's kinds of error (numbers in words, openers, titles, ...).
 FLOORS = {"tune": (0.96, 0.96, 0.15), "holdout": (0.98, 0.96, 0.03), "fresh": (0.97, 0.90, 0.06),
-          "blind": (0.89, 0.93, 0.36)}
+          "blind": (0.89, 0.93, 0.36), "tune-24": (0.95, 0.95, 0.12), "held-24": (0.89, 0.97, 0.35)}
 
 
 def test_the_citation_benchmark_stays_above_its_floor():

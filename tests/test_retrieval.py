@@ -46,6 +46,9 @@ def test_model_sizes_meet_however_they_are_written():
     assert tokenize("1.25 億參數")[:1] == tokenize("125M parameters")[:1] == ["125m"]
     assert "3b" in tokenize("30 億") and "3b" in tokenize("a 3B model") and "7b" in tokenize("LLaMA-2 7b")
     assert "500m" in tokenize("0.5B") and "100k" in tokenize("10 万条")
+    # in words, and in Chinese numerals: the claim check reads numbers the same way (rag.text.numbers)
+    assert tokenize("a 125-million-parameter model")[:1] == tokenize("125 million parameters")[:1] == ["125m"]
+    assert "3b" in tokenize("三十億參數") and "3b" in tokenize("three billion") and "125m" in tokenize("一點二五億")
 
 
 def test_an_english_question_with_sizes_finds_the_summary_that_writes_them_in_chinese(seeded_kb):

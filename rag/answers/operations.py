@@ -181,7 +181,8 @@ class Answerer:
         def finish(answer: Answer, attribution: Attribution) -> Answer:
             # Problem, method and results per paper, for the side-by-side table: the model's
             # checked lines when it wrote them, else sentences of the paper's own text.
-            written = offline.compare_cells(attribution.text, len(papers)) if answer.mode == LLM else {}
+            written = offline.compare_cells(localise(attribution.text, language), len(papers)) \
+                if answer.mode == LLM else {}
             for n, (item, paper) in enumerate(zip(items, papers), 1):
                 item.update({**offline.summary_parts(offline.text_for(paper, language)), **written.get(n, {})})
             return answer

@@ -27,7 +27,9 @@ Then, per sentence: a marker pointing at a paper that does not support it is mov
 the paper(s) that do; a sentence without a marker that a paper supports gets one
 (answers of models that write no markers are kept); a factual sentence no paper
 supports is removed, and listed in `claims` as removed; framing ("Here are three
-papers:", headings, "希望有幫助") is left alone, losing only a marker that is wrong.
+papers:", headings, "希望有幫助") is left alone, losing only a marker that is wrong. A
+sentence that opens by answering the question ("Yes: ...", "不，...") is checked for what
+follows the answer, like any other.
 A sentence without its own marker is covered by the marker a reader would carry over
 (later in its line, earlier in its line, or on its paragraph's bold heading) when that
 paper supports it, so paragraph-level citations and the offline extracts stay as they
@@ -57,10 +59,10 @@ from rag.claims.evidence import (
     units_of,
 )
 from rag.claims.mentions import CRITICAL, norm_name, own_names
-from rag.claims.sentences import Sentence, rewrite, split_sentences
+from rag.claims.sentences import Sentence, claim_of, rewrite, split_sentences
+from rag.claims.titles import invented_titles
 from rag.claims.words import FRAMING_CUES, LIST_STATS, LIST_WORDS
 from rag.papers.table import Paper
-from rag.text.script import to_traditional
 from rag.text.tokens import tokenize
 
 KEPT, REATTRIBUTED, ADDED, REMOVED, FRAMING = "kept", "re-attributed", "added", "removed", "framing"
@@ -79,8 +81,9 @@ MAX_UNION = 4
 CHECKED = 0.3  # a paper accounting for this much of a sentence is checked for contradicting it
 FRAMING_KEEP = 0.7  # a marker on framing stays when its paper accounts for this much of it (a title heading)
 # What is checked (benchmarks/citations --without leaves some out): the contradictions, a
-# claim about each of several papers ("distributive"), papers supporting one together ("members").
-CHECKS = contradictions.CHECKS | {"distributive", "members"}
+# claim about each of several papers ("distributive"), papers supporting one together
+# ("members"), titles it quotes ("title").
+CHECKS = contradictions.CHECKS | {"distributive", "members", "title"}
 
 
 
@@ -232,15 +235,16 @@ def _member(units: Units, s: Support, names: frozenset, numbers: frozenset) -> b
     return total > 0 and hit / total >= CLAUSE_SUPPORTED
 
 
-def _structural_framing(sentence: Sentence, units: Units) -> bool:
+def _structural_framing(sentence: Sentence, units: Units, claim: str) -> bool:
     """Headings, intros that end in a colon, questions, pleasantries, and statements about
-    the list itself: they need no citation, and none is added."""
-    core = sentence.core.strip()
+    the list itself: they need no citation, and none is added. `claim`: the sentence
+    without an opening "Yes:" (claim_of), which is framing when nothing follows it."""
+    core = claim.strip()
     if not core or sentence.heading or re.search(r"[:：?？]$", core):
         return True
     if LIST_STATS.search(core):
         return True
-    plain = re.sub(r"^[\W_]+", "", to_traditional(core))
+    plain = re.sub(r"^[\W_]+", "", core)
     return bool(FRAMING_CUES.search(plain)) and not (units.names or units.numbers)
 
 
@@ -275,11 +279,12 @@ def attribute(text: str, sources: list[Paper], language: str = "en", *, embed=No
     verdicts = []
     owners = [own_names(p) for p in sources]
     for k, sentence in enumerate(sentences):
-        units = units_of(sentence.core)
+        claim = claim_of(sentence.core)
+        units = units_of(claim)
         scores = [support_by(units, f) for f in features]
         if k in dense:
             scores = [blended(s, sim) for s, sim in zip(scores, dense[k])]
-        structural = _structural_framing(sentence, units)
+        structural = _structural_framing(sentence, units, claim)
         cited = [n - 1 for n in sentence.cited if 1 <= n <= len(sources)]  # a marker to no source counts as none
         support, together = _supporters(units, scores, owners, cited)
         conflicts: dict[int, str] = {}
@@ -296,6 +301,10 @@ def attribute(text: str, sources: list[Paper], language: str = "en", *, embed=No
             if any(j in conflicts for j in todo):
                 support, together = _supporters(units, scores, owners, cited)
         framing = structural or _label_line(sentence, topics) or (not support and _low_content(units, topics))
+        invented = invented_titles(sentence.raw, sources, [*cited, *support]) if "title" in CHECKS else []
+        if invented:  # a title no paper it cites has: nothing of the sentence is shown
+            support, framing = [], False
+            conflicts.update({j: "title" for j in invented})
         verdicts.append(_Verdict(sentence, units, scores, support, framing, cited, score=together,
                                  conflicts=conflicts))
     _decide_marked(verdicts)

@@ -21,14 +21,17 @@ from rag.text.wordlists import Table
 _CUES = Table(Path(__file__).with_name("contradictions.txt"))
 _NEGATION = re.compile(_CUES.cues("negation"), re.IGNORECASE)
 _NEGATED_WORD = re.compile(_CUES.cues("negated word"), re.IGNORECASE)
+NEGATED_UP = re.compile(_CUES.cues("negated up"), re.IGNORECASE)
 UP = re.compile(_CUES.cues("up"), re.IGNORECASE)
 DOWN = re.compile(_CUES.cues("down"), re.IGNORECASE)
-_SAME = re.compile(_CUES.cues("same"), re.IGNORECASE)
+SAME = re.compile(_CUES.cues("same"), re.IGNORECASE)
 _DIFFERENT = re.compile(_CUES.cues("different"), re.IGNORECASE)
-_DIRECTIONS = ((UP, 1), (DOWN, -1), (_SAME, 0), (_DIFFERENT, 2))  # the sign each stands for
+_DIRECTIONS = ((NEGATED_UP, -1), (UP, 1), (DOWN, -1), (SAME, 0), (_DIFFERENT, 2))  # the sign each stands for
 _DIMENSIONS = [(name, re.compile(words, re.IGNORECASE), re.compile(rf"(?:{words})\s*$", re.IGNORECASE))
                for name, words in _CUES.pairs("dimensions", named=True)]  # (name, a word of it, one ending a text)
 THAN = re.compile(_CUES.cues("than"), re.IGNORECASE)
+COMPARED = re.compile(_CUES.cues("compared"), re.IGNORECASE)
+EVALUATED = re.compile(_CUES.cues("evaluated"), re.IGNORECASE)
 _ONLY = re.compile(_CUES.cues("only"), re.IGNORECASE)
 _ALL = re.compile(_CUES.cues("all"), re.IGNORECASE)
 _EACH = re.compile(_CUES.patterns("each"), re.IGNORECASE)
@@ -55,18 +58,38 @@ class Cues:
 
 
 def cues_of(text: str) -> Cues:
-    spans = [_scope(text, m.end()) for m in _NEGATION.finditer(text)] + [m[0] for m in _NEGATED_WORD.finditer(text)]
+    fused = [(m.start(), m.end()) for m in NEGATED_UP.finditer(text)]  # 不擅長: a direction, not a negation
+
+    def free(m: re.Match) -> bool:
+        return not any(a <= m.start() < b or m.start() <= a < m.end() for a, b in fused)
+
+    negations = [m for m in _NEGATION.finditer(text) if free(m)]
+    spans = [_scope(text, m.end()) for m in negations] + [m[0] for m in _NEGATED_WORD.finditer(text) if free(m)]
     negated_text = " ".join(spans)
     english = " ".join(glossary.expand(negated_text)) if spans else ""
     negated = frozenset(tokenize(negated_text + " " + english)) if spans else frozenset()
     # a direction under a negation ("無法提高", "does not improve") is the negation's, not a direction
-    under = [(m.start(), m.start() + 12) for m in _NEGATION.finditer(text)]
+    under = [(m.start(), m.start() + 12) for m in negations]
     directions = {(sign, _dimension(text, m.start(), m.end()))
                   for pattern, sign in _DIRECTIONS
-                  for m in pattern.finditer(text) if not any(a <= m.start() < b for a, b in under)}
+                  for m in pattern.finditer(text) if not any(a <= m.start() < b for a, b in under)
+                  and (pattern is NEGATED_UP or free(m))}
     only = [m for m in _ONLY.finditer(text) if not any(a <= m.start() < b for a, b in under)]
     every = [m for m in _ALL.finditer(text) if not any(a <= m.start() < b for a, b in under)]
     return Cues(negated, negated_text.lower(), frozenset(directions), bool(only), bool(every))
+
+
+def fused_words(text: str) -> frozenset:
+    """The tokens of a text's negated "up" words (不擅長, "not good at"): cues of a direction,
+    not what its clause is about."""
+    return frozenset(t for m in NEGATED_UP.finditer(text) for t in tokenize(m[0]))
+
+
+@lru_cache(maxsize=16384)
+def direction_words(text: str) -> frozenset:
+    """The tokens of a text's words of direction (較差, 出色, higher, ...): which way it goes,
+    not what it is about."""
+    return frozenset(t for pattern, _ in _DIRECTIONS for m in pattern.finditer(text) for t in tokenize(m[0]))
 
 
 def _merge_cues(a: Cues, b: Cues) -> Cues:
@@ -94,6 +117,36 @@ def _scope(text: str, start: int) -> str:
     if CJK.search(rest[:3]):
         return rest[:30]
     return " ".join(rest.split()[:6])
+
+
+# -- what a number measures --------------------------------------------------------------
+# The smallest piece of text a number belongs to: "10-30 times cheaper | and 6-13 times faster",
+# "成本降低 10-30 倍 | 速度提高 6-13 倍".
+_PIECE = re.compile(r"(?<!\d),|,(?!\d)|[，；;、：:。！？]|\b(?:and|while|whereas|but)\b|和|而|同時|並且|以及")
+
+
+def measured(text: str, claim: bool) -> dict[float, frozenset]:
+    """Each number of a text with what its piece says it measures (speed, cost, size,
+    quality: the [dimensions] of contradictions.txt), for the numbers whose piece names any."""
+    out: dict[float, frozenset] = {}
+    for piece in _PIECE.split(text):
+        dimensions = frozenset(name for name, pattern, _ in _DIMENSIONS if pattern.search(piece))
+        if not dimensions:
+            continue
+        for number in numbers_in(piece, claim):
+            if isinstance(number, float):
+                out[number] = out.get(number, frozenset()) | dimensions
+    return out
+
+
+@lru_cache(maxsize=4096)
+def paper_measures(paper: Paper) -> dict[float, frozenset]:
+    """What the paper says each of its numbers measures, wherever it states it."""
+    out: dict[float, frozenset] = {}
+    for text in (paper.title, paper.summary, paper.gloss, paper.abstract):
+        for number, dimensions in measured(to_traditional(text), False).items():
+            out[number] = out.get(number, frozenset()) | dimensions
+    return out
 
 
 # -- a paper, in clauses ------------------------------------------------------------------
@@ -203,7 +256,7 @@ def _claim_clauses(text: str, weights: dict, names: list, numbers: set, name_tok
             continue
         offset = text.find(piece, cursor)
         cursor = offset + len(piece)
-        words = frozenset(t for t in tokenize(DATES.sub(" ", piece)) if t in weights)
+        words = frozenset(t for t in tokenize(DATES.sub(" ", piece)) if t in weights) - fused_words(piece)
         found = {i for i, p in positions.items() if offset <= p < cursor}
         held = frozenset(numbers_in(piece, True) & numbers)
         than = THAN.search(piece)

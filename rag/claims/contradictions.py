@@ -20,8 +20,11 @@ import re
 from functools import lru_cache
 
 from rag.claims.clauses import (
+    COMPARED,
     DOWN,
+    EVALUATED,
     OPPOSITES,
+    SAME,
     SOURCE_NAME,
     THAN,
     UP,
@@ -30,7 +33,10 @@ from rag.claims.clauses import (
     Cues,
     Reading,
     cues_of,
+    direction_words,
     joined,
+    measured,
+    paper_measures,
     paper_text,
     source_clauses,
     source_sentences,
@@ -38,8 +44,9 @@ from rag.claims.clauses import (
 )
 from rag.claims.mentions import CRITICAL, chinese_terms, norm_name, own_names
 from rag.papers.table import Paper
+from rag.text.script import to_traditional
 
-CHECKS = frozenset({"negation", "direction", "order", "scope", "antonym", "number"})
+CHECKS = frozenset({"negation", "direction", "order", "scope", "antonym", "number", "role"})
 ALIGNED = 0.5  # a paper's clause is the one a claim's clause paraphrases when it shares this much of it
 NEARLY = 0.85  # ... or nearly as much as the best one
 ALIGN_WORD = 1.0  # words that count for it: not generic words, not Chinese character pairs
@@ -53,7 +60,9 @@ def conflict(reading: Reading, paper: Paper, checks: frozenset = CHECKS) -> str 
     reverse; "direction", it changes or compares the other way; "scope", it lacks the
     claim's "only" or "all"; "order", its comparison has the claim's subject and object the
     other way round. For the whole claim: "number", the paper states its number about
-    something else; "antonym", the claim uses a word whose opposite the paper states.
+    something else, or a number measuring what the paper's does not; "antonym", the claim
+    uses a word whose opposite the paper states; "role", it names, in a clause comparing
+    nothing, a model the paper only compares against.
     Only the `checks` named are made."""
     clauses, whole = source_clauses(paper), source_whole(paper)
     # names the paper uses in many clauses (its own, "LoRA" in a LoRA paper) say little about which one is meant
@@ -73,7 +82,10 @@ def conflict(reading: Reading, paper: Paper, checks: frozenset = CHECKS) -> str 
         if total < 1.5:
             continue
         previous = clause
-        overlaps = [_overlap(about, reading, c, own) for c in clauses]
+        # a clause about the opposite of what the claim's is about (在線 for its 離線) is not the
+        # one it paraphrases, when the paper has one about that
+        opposed = _about_the_opposite(about.text, clauses)
+        overlaps = [0.0 if k in opposed else _overlap(about, reading, c, own) for k, c in enumerate(clauses)]
         best = max(overlaps, default=0.0)
         held = clauses  # what the claim's clause paraphrases: clauses of the paper ...
         aligned = [k for k, o in enumerate(overlaps) if best >= max(1.5, ALIGNED * total) and o >= NEARLY * best]
@@ -81,7 +93,8 @@ def conflict(reading: Reading, paper: Paper, checks: frozenset = CHECKS) -> str 
                        if 0 <= j < len(clauses) and clauses[j].sentence == clauses[k].sentence})
         if not aligned:  # ... or, its words spread over a sentence's clauses, the sentence
             sentences = source_sentences(paper)
-            per = [_overlap(clause, reading, c, own) for c in sentences]
+            opposed = _about_the_opposite(clause.text, sentences)
+            per = [0.0 if k in opposed else _overlap(clause, reading, c, own) for k, c in enumerate(sentences)]
             top = max(per, default=0.0)
             if top >= max(1.5, ALIGNED * total):
                 held = sentences
@@ -89,11 +102,19 @@ def conflict(reading: Reading, paper: Paper, checks: frozenset = CHECKS) -> str 
         if "negation" in checks and aligned and all(_negated_otherwise(clause, reading, held, k) for k in aligned):
             return "negation"
         if "direction" in checks and aligned and clause.cues.directions:
-            stated = frozenset().union(*(held[j].cues.directions for j in near))
+            # the clause it paraphrases says which way it goes, and so does a clause beside it
+            # in the sentence that holds what that one lacks of the claim ("擅長分類，但在生成方
+            # 面表現較差": the second speaks for a claim about generation, not one about 分類)
+            base = frozenset().union(*(_held(clause, reading, held[j]) for j in aligned))
+            speaking = [j for j in near if j in aligned or _held(clause, reading, held[j]) - base]
+            stated = frozenset().union(*(held[j].cues.directions for j in speaking))
             if clause.numbers:  # the paper's clauses stating its numbers say which way they go
                 stated |= frozenset().union(*(c.cues.directions for c in clauses if clause.numbers & c.numbers))
+            # a clause going one way only is read on its dimension; one that goes both ways
+            # ("degrade performance more than") leaves open which word the dimension belongs to
+            one_way = len({sign for sign, _ in clause.cues.directions if sign in (1, -1)}) <= 1
             for group in _by_dimension(clause.cues.directions):  # "slower but more accurate": each must hold
-                same, opposite = _signs(group, stated)
+                same, opposite = _signs(group, stated, exact=one_way)
                 if opposite and not same:
                     return "direction"
         if "scope" in checks and (clause.cues.only or clause.cues.all):
@@ -105,6 +126,14 @@ def conflict(reading: Reading, paper: Paper, checks: frozenset = CHECKS) -> str 
         if "order" in checks and clause.subjects and clause.objects and clause.cues.directions:
             if _compared_the_other_way(clause, reading, clauses):
                 return "order"
+    if "role" in checks:
+        # a model the paper only compares against, named in a clause that compares nothing
+        for i, (name, _) in enumerate(reading.names):
+            if norm_name(name) in own_names(paper) or not _only_compared_with(name, paper_text(paper)):
+                continue
+            if any(i in c.names and not (c.cues.directions or THAN.search(c.text) or COMPARED.search(c.text) or
+                                         EVALUATED.search(c.text)) for c in reading.clauses):
+                return "role"
     if "number" in checks and reading.numbers:
         # a number the paper states, but about something else: none of the sentence's words
         # or names, nor what it measures (cost, speed, ...), is in the paper's sentence with it
@@ -117,6 +146,12 @@ def conflict(reading: Reading, paper: Paper, checks: frozenset = CHECKS) -> str 
             stating = [c for c in source_sentences(paper) if number in c.numbers]
             if stating and not any(_overlap(context, reading, c, own) >= 1.0 or
                                    dimensions & {d for _, d in c.cues.directions if d} for c in stating):
+                return "number"
+        # numbers swapped within the paper: "10-30 times faster" where it says 成本降低 10-30 倍
+        # (cheaper) and 速度提高 6-13 倍; each number measures what the paper says it measures
+        stated = paper_measures(paper)
+        for number, measures in measured(reading.text, True).items():
+            if stated.get(number) and not measures & stated[number]:
                 return "number"
     if "antonym" in checks:
         claim, said = reading.text.lower(), paper_text(paper)
@@ -138,6 +173,37 @@ def _overlap(clause: ClaimClause, reading: Reading, other: Clause, own: frozense
     return hit
 
 
+def _about_the_opposite(text: str, clauses: tuple) -> set[int]:
+    """The paper's clauses holding the opposite of a word of the claim's clause (online for
+    its offline; [opposites] of contradictions.txt) and not the word, when another of them
+    holds the word."""
+    out: set[int] = set()
+    for a, b in OPPOSITES:
+        for mine, other in ((a, b), (b, a)):
+            if not mine.search(text) or other.search(text):
+                continue
+            read = [_phrased(c.text) for c in clauses]
+            if any(mine.search(t) for t in read):
+                out.update(k for k, t in enumerate(read) if other.search(t) and not mine.search(t))
+    return out
+
+
+@lru_cache(maxsize=65536)
+def _phrased(text: str) -> str:
+    """A paper's clause in the claim's phrasing (rag.claims reads claims in Taiwan phrasing)."""
+    return to_traditional(text)
+
+
+def _held(clause: ClaimClause, reading: Reading, other: Clause) -> frozenset:
+    """The words (not its words of direction), names (by index) and numbers of a claim's
+    clause that a paper's clause holds."""
+    words = {w for w in clause.words - reading.name_tokens - direction_words(clause.text)
+             if reading.weights[w] >= ALIGN_WORD and
+             (w in other.tokens or any(t in other.text for t in reading.glossed.get(w, ())))}
+    names = {i for i in clause.names if _find_name(reading.names[i][0], other.text) is not None}
+    return frozenset(words) | frozenset(names) | (clause.numbers & other.numbers)
+
+
 def _clause_total(clause: ClaimClause, reading: Reading) -> float:
     """All a clause could share with a paper's (what _overlap counts, every name at full weight)."""
     return sum(reading.weights[w] for w in clause.words - reading.name_tokens if reading.weights[w] >= ALIGN_WORD) + \
@@ -153,12 +219,15 @@ def _by_dimension(directions: frozenset) -> list[frozenset]:
     return [frozenset(g) for g in groups.values()]
 
 
-def _signs(claim: frozenset, stated: frozenset) -> tuple[set, set]:
+def _signs(claim: frozenset, stated: frozenset, exact: bool = False) -> tuple[set, set]:
     """The claim's directions a paper's directions agree with, and those they oppose, on
-    the same dimension (or where either does not say which)."""
+    the same dimension (or where either does not say which). With `exact`, a direction on a
+    named dimension is judged by the paper's on that dimension when it states any ("表現出色"
+    by "表現較差", not by a "擅長" that names none)."""
     same, opposite = set(), set()
     for sign, dim in claim:
-        for other, other_dim in stated:
+        on_it = [d for d in stated if exact and dim and d[1] == dim]
+        for other, other_dim in on_it or stated:
             if dim and other_dim and dim != other_dim:
                 continue
             if other == sign:
@@ -181,7 +250,8 @@ def _negated_otherwise(clause: ClaimClause, reading: Reading, clauses: tuple, k:
 
     for w in clause.words:
         weight = reading.weights[w]
-        glossed = reading.glossed.get(w, ())
+        # the glossary's terms as written (性能差異) and as the cues are read (Taiwan phrasing: 效能差異)
+        glossed = _both_phrasings(reading.glossed.get(w, ()))
         if weight < 0.5 or not (w in other.tokens or any(t in other.text for t in glossed)):
             continue
         mine, theirs = w in clause.cues.negated, negated_in(other.cues, w, glossed)
@@ -200,6 +270,11 @@ def _negated_otherwise(clause: ClaimClause, reading: Reading, clauses: tuple, k:
         elif mine != theirs:
             mismatch += CRITICAL
     return mismatch >= 1.0 and not agree
+
+
+@lru_cache(maxsize=16384)
+def _both_phrasings(terms: tuple) -> tuple:
+    return tuple(dict.fromkeys([*terms, *(to_traditional(t) for t in terms)]))
 
 
 def _compared_the_other_way(clause: ClaimClause, reading: Reading, clauses: tuple) -> bool:
@@ -243,6 +318,23 @@ def _compared_the_other_way(clause: ClaimClause, reading: Reading, clauses: tupl
         if evidence and max(evidence, key=lambda e: (e[0], not e[1]))[1]:  # a tie: no verdict
             return True
     return False
+
+
+_COMPARED_BEFORE = 10  # characters between a comparison word and the name it compares with ("超越或匹配 GPT-4")
+
+
+@lru_cache(maxsize=16384)
+def _only_compared_with(name: str, text: str) -> bool:
+    """Every time the paper's text names it, something is compared with it: a word of
+    direction, [than] or [compared] right before it in its clause ("超越或匹配 GPT-4", "比
+    GPT-4 高出", "Rival GPT-4"), or 相比/相較 right after ("與 GPT-4 相比")."""
+    found = list(_name_pattern(name).finditer(text))
+    for m in found:
+        before = re.split(r"[，。；、：,.;:！？!?()（）]", text[max(0, m.start() - _COMPARED_BEFORE):m.start()])[-1]
+        if not (any(p.search(before) for p in (UP, DOWN, THAN, COMPARED, SAME)) or
+                re.match(r"\s*(?:相比|相較|比較)", text[m.end():])):
+            return False
+    return bool(found)
 
 
 @lru_cache(maxsize=4096)

@@ -20,6 +20,7 @@ from rag.claims.mentions import (
     names_in,
     norm_name,
     numbers_in,
+    spelled_out,
 )
 from rag.claims.sentences import Sentence, split_sentences
 from rag.claims.words import CLAUSE, GENERIC, LABELS, STOP
@@ -103,7 +104,10 @@ class Units:
 def units_of(core: str) -> Units:
     text = to_traditional(core)
     stop, generic = stems_of(STOP), stems_of(GENERIC)
-    tokens = [t for t in tokenize(DATES.sub(" ", text)) if not re.fullmatch(r"[\d.]+", t)]
+    words = text
+    for start, end in spelled_out(text):  # "seven", 七: numbers, as digits are, not words to share
+        words = words[:start] + " " * (end - start) + words[end:]
+    tokens = [t for t in tokenize(DATES.sub(" ", words)) if not re.fullmatch(r"[\d.]+", t)]
     counts: dict[str, int] = {}
     for t in tokens:
         counts[t] = counts.get(t, 0) + 1

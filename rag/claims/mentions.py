@@ -1,6 +1,7 @@
 """The names and numbers a text mentions. A claim's must be found in a paper that
-supports it: they survive translation ("28.53%", "1.25 億" = "125M", "WebQSP", "GPT-4")
-and are what a model invents. Used by the claim check (rag.claims.evidence, rag.claims.contradictions).
+supports it: they survive translation ("28.53%", "1.25 億" = "125M" = "125-million",
+"七個" = "seven", "WebQSP", "GPT-4") and are what a model invents. Used by the claim
+check (rag.claims.evidence, rag.claims.contradictions).
 """
 
 from __future__ import annotations
@@ -8,54 +9,40 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from rag.claims.words import SOURCE_DETERMINERS, SOURCE_NOUNS
 from rag.papers.table import Paper
 from rag.text import glossary
+from rag.text.numbers import CHARACTERS, DIGITS, Quantity, quantities
 from rag.text.script import CJK
 
 CRITICAL = 2.0  # a name or a number weighs as much as two words
 DATES = re.compile(r"\b(19|20)\d{2}(-\d{2}(-\d{2})?)?\b")  # a claim's years and dates are not facts to check
 
 # -- numbers ------------------------------------------------------------------------------
-_NUMBER = re.compile(r"(?<![A-Za-z0-9.,])(\d+(?:,\d{3})*(?:\.\d+)?)(?:\s?(%|x|×|[kKmMbB](?![A-Za-z])|萬|億|千|"
-                     r"百萬|十億|thousand|million|billion|trillion))?")
-_MULTIPLIER = {"k": 1e3, "m": 1e6, "b": 1e9, "萬": 1e4, "億": 1e8, "千": 1e3, "百萬": 1e6, "十億": 1e9,
-               "thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}
 # A number inside a name: GPT-4, Llama-3, v0.2, AlpacaEval 2.0, Mistral 7B (a capitalised word, a space).
 _NAME_BEFORE = re.compile(r"(?:[A-Za-z][-.]?|\b[A-Z][A-Za-z0-9]*[ \-])$")
-# Quantities in words: a claim stating one needs any of these values in the paper.
+# Quantities in words that mean any of several values: a claim stating one needs one of them in the paper.
 _NUMBER_WORDS = {"twice": (2.0,), "double": (2.0,), "doubles": (2.0,), "triple": (3.0,),
                  "half": (0.5, 50.0, 2.0), "halves": (0.5, 50.0, 2.0), "quarter": (0.25, 25.0, 4.0),
-                 "兩倍": (2.0,), "二倍": (2.0,), "三倍": (3.0,), "一半": (0.5, 50.0, 2.0), "減半": (0.5, 50.0, 2.0),
-                 "四分之一": (0.25, 25.0, 4.0)}
+                 "一半": (0.5, 50.0, 2.0), "減半": (0.5, 50.0, 2.0), "四分之一": (0.25, 25.0, 4.0)}
 _SCORE_BEFORE = re.compile(r"(similarity|score|相似度|分數)\s*$", re.IGNORECASE)
+# A Chinese numeral is a count when a measure word or unit follows it (七個, 十二個月, 第六階, 兩倍).
+_MEASURE = re.compile(r"\s*(?:個|个|種|种|類|类|項|项|篇|階|阶|倍|次|輪|轮|層|层|步|名|位|組|组|款|份|家|點|点|條|条|"
+                      r"張|张|句|塊|块|台|臺|部|件|周|週|天|日|月|年|小時|小时|分鐘|分钟|秒|歲|岁|人|維|维|元|字|詞|"
+                      r"词|頁|页|章|節|节|段|回合|批|套|道|題|题|大|者|%)")
+_SOURCES_AFTER = re.compile(rf"\s*(?:{SOURCE_NOUNS})", re.IGNORECASE)  # "two papers", "兩篇", "兩者"
+_SOURCES_BEFORE = re.compile(rf"(?:{SOURCE_DETERMINERS})\s*$", re.IGNORECASE)  # "both", "these two", "這兩種"
 
 
 def numbers_in(text: str, claim: bool) -> set:
-    """The quantities a text states, as values (K/M/B, 萬/億, million... applied). A paper's
-    text also gives the bare value; a number inside a name (GPT-4, Llama-3) is the name's,
-    except a size with its unit (Mistral 7B → 7e9). A claim's years, dates, "(1)" list
-    numbers and similarity scores are not facts to check."""
-    if claim:
-        text = DATES.sub(" ", text)
-    text = re.sub(r"[（(]\d{1,3}[)）]", " ", text)
-    values: set = set()
-    for match in _NUMBER.finditer(text):
-        if re.fullmatch(r"\d{4}\.\d{4,5}", match[1]):
-            continue  # an arXiv ID
-        before, after = text[max(0, match.start() - 40):match.start()], text[match.end():match.end() + 1]
-        unit = (match[2] or "").lower()
-        raw = float(match[1].replace(",", ""))
-        scaled = _round(raw * _MULTIPLIER.get(unit, 1))
-        in_name = bool(_NAME_BEFORE.search(before)) or bool(re.match(r"[A-Za-z]", after))
-        if claim and _SCORE_BEFORE.search(before):
-            continue
-        if in_name:
-            if unit in ("k", "m", "b"):
-                values.add(scaled)
-            continue
-        values.add(scaled)
-        if not claim and unit in ("", "%", "x", "×"):
-            values.add(_round(raw))  # "20%" states 20; "30 億" does not state 30
+    """The quantities a text states, as values (rag.text.numbers: 125M = 1.25 億 = 125
+    million, seven = 七 = 7). A number inside a name (GPT-4, Llama-3) is the name's, except
+    a size with its unit (Mistral 7B → 7e9). A claim's years, dates, "(1)" list numbers and
+    similarity scores are not facts to check, nor are counts of the answer's own sources
+    ("the two papers", "兩者"), "one"/"一" (an article as often as a count), or a numeral in
+    characters without a measure word after it (一致, 四分之一's 四); a paper's text gives
+    every reading it has."""
+    values: set = {value for value, _ in _stated(text, claim)}
     lower = text.lower()
     for word, alternatives in _NUMBER_WORDS.items():
         if re.search(rf"(?<![a-z]){word}(?![a-z])", lower):
@@ -64,8 +51,48 @@ def numbers_in(text: str, claim: bool) -> set:
     return values
 
 
-def _round(value: float) -> float:
-    return float(f"{value:.6g}")
+def spelled_out(text: str) -> list[tuple[int, int]]:
+    """Where a claim states a number in words or characters ("seven", "七個"'s 七): a
+    number, not words a paper must share."""
+    return [(q.start, q.end) for _, q in _stated(text, True) if q.form != DIGITS]
+
+
+def _stated(text: str, claim: bool) -> list[tuple[float, Quantity]]:
+    if claim:
+        text = DATES.sub(lambda m: " " * len(m[0]), text)  # (same length: positions stay)
+    text = re.sub(r"[（(]\d{1,3}[)）]", lambda m: " " * len(m[0]), text)
+    out = []
+    for q in quantities(text):
+        if q.vague:
+            continue  # 數百, hundreds of: no number to check
+        written = text[q.start:q.end]
+        before = text[max(0, q.start - 40):q.start]
+        if q.form == DIGITS:
+            if re.fullmatch(r"\d{4}\.\d{4,5}", written):
+                continue  # an arXiv ID
+            if claim and _SCORE_BEFORE.search(before):
+                continue
+            if _NAME_BEFORE.search(before) or re.match(r"[A-Za-z]", text[q.end:q.end + 1]):
+                if q.scaled:
+                    out.append((q.value, q))  # Mistral 7B, Llama-3-8B: a size
+                continue
+        elif claim and not _counted(q, before):
+            continue
+        out.append((q.value, q))
+    return out
+
+
+def _counted(q: Quantity, before: str) -> bool:
+    """A number in words or characters that a claim states as a fact: more than one (or a
+    scale: "a million"), not counting the answer's own sources, and in Chinese with a
+    measure word, unit or 第."""
+    if q.value < 2 and not q.scaled:
+        return False
+    if _SOURCES_AFTER.match(q.after) or _SOURCES_BEFORE.search(before):
+        return False
+    if q.form == CHARACTERS:
+        return q.scaled or q.ordinal or bool(q.unit) or bool(_MEASURE.match(q.after))
+    return True
 
 
 # -- names --------------------------------------------------------------------------------

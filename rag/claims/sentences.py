@@ -1,13 +1,14 @@
-"""An answer's sentences, with their [n] markers and Markdown, and the answer rewritten once
-each sentence's markers are decided: the claim check's view of a text (a summary's plain
-sentences are rag.text.sentences')."""
+"""An answer's sentences, with their [n] markers and Markdown, what each claims once an
+opening "Yes:" is set aside, and the answer rewritten once each sentence's markers are
+decided: the claim check's view of a text (a summary's plain sentences are rag.text.sentences')."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 
-from rag.claims.words import ABBREVIATIONS
+from rag.claims.words import ABBREVIATIONS, ANSWER_OPENER
+from rag.text.script import to_traditional
 
 _MARKERS = re.compile(r"\[(\s*\d+\s*(?:[,，、]\s*\d+\s*)*)\]")
 _LINE_PREFIX = re.compile(r"^[ \t]*(?:#{1,6}[ \t]+|>[ \t]*|(?:[-*•·+]|\d{1,2}[.)])[ \t]+)?")
@@ -67,6 +68,15 @@ def split_sentences(text: str) -> list[Sentence]:
     return sentences
 
 
+def claim_of(core: str) -> str:
+    """What a sentence claims, without the answer to the question that opens it ("Yes:",
+    "No, ...", "是的，", "不，"): the rest is checked like any sentence (in Traditional
+    script, as the check reads it)."""
+    text = to_traditional(core.strip())
+    opener = ANSWER_OPENER.match(text)
+    return text[opener.end():] if opener else text
+
+
 def _sentence_end(line: str, start: int) -> int:
     for match in (_END_CLAUSE if SPLIT_CLAUSES else _END_SENTENCE).finditer(line, start):
         if match[0] == "." and _not_an_end(line, start, match.start()):
@@ -117,7 +127,8 @@ def rewrite(text: str, verdicts: list) -> str:
                 pieces += [line[pos:a], _remark(v.sentence, v.final)]
                 pos = b
         pieces.append(line[pos:])
-        out_lines.append("".join(pieces))
+        joined = "".join(pieces)
+        out_lines.append(joined.rstrip(" \t") if vs[-1:] and vs[-1].removed else joined)  # no space left hanging
     return "\n".join(out_lines)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from rag.text.script import CJK, SIMPLIFIED, script_of, to_simplified
+from rag.text.script import CJK, SIMPLIFIED, script_of, simplified_to_traditional, to_simplified
 
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 
@@ -33,8 +33,12 @@ def base_language(language: str) -> str:
 
 
 def localise(text: str, language: str) -> str:
-    """Text written in English or Traditional Chinese, shown in the reader's script."""
-    return to_simplified(text) if language == ZH_CN else text
+    """Text shown in the script of the asker, whatever script it was written in: all of it
+    in Simplified for zh-CN; for zh, what a model wrote in Simplified (small models do,
+    asked in Traditional) in Traditional with Taiwan phrasing. English as it is."""
+    if language == ZH_CN:
+        return to_simplified(text)
+    return simplified_to_traditional(text) if language == ZH else text
 
 
 # Letters that render as nothing: Hangul fillers and the braille blank.

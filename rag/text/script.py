@@ -6,7 +6,7 @@ phrasing (軟件 → 軟體) one way and mainland phrasing the other."""
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import cache, lru_cache
 
 CJK_CHARS = "\u3400-\u9fff\uf900-\ufaff"  # CJK ideographs (Extension A, the unified block, compatibility)
 CJK = re.compile(f"[{CJK_CHARS}]")
@@ -39,6 +39,21 @@ def name_key(name: str) -> str:
     return converter("t2s").convert(name.casefold().strip()) if CJK.search(name) else name.casefold().strip()
 
 
+# Where a run of text ends: a sentence's end or a line's (a model may switch script between them).
+_RUN_END = re.compile(r"(?<=[。！？!?\n])")
+
+
+def simplified_to_traditional(text: str) -> str:
+    """The parts of a text written in Simplified characters (a run up to 。！？ or a line's
+    end, telling Simplified characters outnumbering Traditional ones) in Traditional with
+    Taiwan phrasing; the rest as written: the list's Traditional (數據, 性能) stays, and
+    OpenCC changes Chinese characters only (numbers, names, IDs, URLs and [n] markers are
+    left as they are)."""
+    if not CJK.search(text):
+        return text
+    return "".join(to_traditional(run) if script_of(run) == SIMPLIFIED else run for run in _RUN_END.split(text))
+
+
 def to_simplified(text: str) -> str:
     """Traditional Chinese to Simplified (mainland phrasing); other text unchanged."""
     return converter("tw2sp").convert(text) if CJK.search(text) else text
@@ -54,6 +69,12 @@ def script_of(text: str) -> str | None:
     chars = set(CJK.findall(text))
     if not chars:
         return None
-    simplified = sum(converter("s2t").convert(c) != c for c in chars)
-    traditional = sum(converter("t2s").convert(c) != c for c in chars)
+    simplified = sum(_changes(c, "s2t") for c in chars)
+    traditional = sum(_changes(c, "t2s") for c in chars)
     return SIMPLIFIED if simplified > traditional else TRADITIONAL
+
+
+@lru_cache(maxsize=65536)
+def _changes(char: str, config: str) -> bool:
+    """Converting the character changes it (per character, once: answers are read as they stream)."""
+    return converter(config).convert(char) != char

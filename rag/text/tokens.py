@@ -3,7 +3,8 @@
 English words lower-cased and stemmed (a hyphenated name also joined and split: GNN-RAG is
 gnn, rag, gnnrag); Chinese as jieba search-mode words plus character pairs, after one script
 normalisation applied to papers and questions alike (Simplified, Traditional, Taiwan or
-mainland wording all meet); model sizes as one token however written (1.25 億, 125M).
+mainland wording all meet); model sizes as one token however written (1.25 億, 125M,
+125 million, 三十億: rag.text.numbers, the claim check's reading of numbers too).
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ import unicodedata
 from functools import cache
 
 from rag.files import cache_folder
+from rag.text.numbers import quantities, size_token
 from rag.text.script import CJK, CJK_CHARS, converter
 
-VERSION = "7"  # bump when tokens change: tokens stored for the lexical index are then recomputed
+VERSION = "8"  # bump when tokens change: tokens stored for the lexical index are then recomputed
 
 _RUNS = re.compile(rf"[{CJK_CHARS}]+|[A-Za-z][A-Za-z0-9]*(?:[-'\u2019][A-Za-z0-9]+)*|\d+(?:\.\d+)?")
 _PARTS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
@@ -99,34 +101,19 @@ def _english(word: str) -> list[str]:
     return out
 
 
-# Sizes written either way meet on one token: 1.25 億 / 125M / 0.125B -> "125m", 30 億 / 3B -> "3b".
-_ZH_SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*(万亿|千亿|百亿|十亿|亿|千万|百万|十万|万)")
-_EN_SIZE = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s?([KMBT])(?![A-Za-z])", re.IGNORECASE)
-_ZH_UNITS = {"万": 1e4, "十万": 1e5, "百万": 1e6, "千万": 1e7, "亿": 1e8, "十亿": 1e9, "百亿": 1e10, "千亿": 1e11,
-             "万亿": 1e12}
-_EN_UNITS = {"k": 1e3, "m": 1e6, "b": 1e9, "t": 1e12}
-
-
-def _size(value: float) -> str:
-    for unit, scale in (("t", 1e12), ("b", 1e9), ("m", 1e6), ("k", 1e3)):
-        if value >= scale:
-            return f"{value / scale:.3g}{unit}"
-    return f"{value:.3g}"
-
-
-def sizes(text: str) -> list[str]:
-    """Canonical size tokens of a (script-normalised) text."""
-    found = [_size(float(n) * _ZH_UNITS[u]) for n, u in _ZH_SIZE.findall(text)]
-    found += [_size(float(n) * _EN_UNITS[u.lower()]) for n, u in _EN_SIZE.findall(text)]
-    return found
+def sizes(text: str) -> list[tuple[str, int, int]]:
+    """Sizes in a (script-normalised) text as one token each, with where they stand: 1.25 億,
+    125M, 0.125B, 125 million, 125-million-parameter → "125m" (rag.text.numbers reads them)."""
+    return [(size_token(q.value), q.start, q.end) for q in quantities(text) if q.scaled and not q.vague]
 
 
 def tokenize(text: str) -> list[str]:
     """Tokens of any text (question or paper), script-normalised."""
     text = normalise(text)
-    tokens: list[str] = sizes(text)
-    if tokens:  # the size stands for its digits and unit
-        text = _EN_SIZE.sub(" ", _ZH_SIZE.sub(" ", text))
+    found = sizes(text)
+    tokens: list[str] = [token for token, _, _ in found]
+    for _, start, end in reversed(found):  # the size stands for its digits and unit
+        text = text[:start] + " " + text[end:]
     for run in _RUNS.findall(text):
         if CJK.match(run):
             words = [w for w in _jieba().cut_for_search(run) if len(w) > 1 and w not in ZH_STOPWORDS]
@@ -148,6 +135,12 @@ def title_tokens(title: str) -> list[str]:
         if len(parts) > 1:
             tokens.extend(stem(p) for p in parts if p.lower() not in STOPWORDS)
     return tokens
+
+
+def chinese_words_of(text: str) -> list[str]:
+    """The Chinese words of a text (jieba, script-normalised), two characters or more."""
+    return [w for run in _RUNS.findall(normalise(text)) if CJK.match(run)
+            for w in _jieba().cut(run) if len(w) > 1 and w not in ZH_STOPWORDS]
 
 
 def chinese_words(text: str) -> list[tuple[str, ...]]:
