@@ -45,13 +45,14 @@ _RUN_END = re.compile(r"(?<=[。！？!?\n])")
 
 def simplified_to_traditional(text: str) -> str:
     """The parts of a text written in Simplified characters (a run up to 。！？ or a line's
-    end, telling Simplified characters outnumbering Traditional ones) in Traditional with
-    Taiwan phrasing; the rest as written: the list's Traditional (數據, 性能) stays, and
-    OpenCC changes Chinese characters only (numbers, names, IDs, URLs and [n] markers are
-    left as they are)."""
+    end, telling Simplified characters outnumbering Traditional ones) in Traditional
+    characters, the words as written: the list's own style (數據, 性能, 參數; Taiwan
+    phrasing would make 参数 the programmer's 引數); the rest as written. OpenCC changes
+    Chinese characters only (numbers, names, IDs, URLs and [n] markers stay)."""
     if not CJK.search(text):
         return text
-    return "".join(to_traditional(run) if script_of(run) == SIMPLIFIED else run for run in _RUN_END.split(text))
+    return "".join(to_traditional_characters(run) if script_of(run) == SIMPLIFIED else run
+                   for run in _RUN_END.split(text))
 
 
 def to_simplified(text: str) -> str:
