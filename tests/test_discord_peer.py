@@ -71,6 +71,7 @@ class MiniBot(commands.Bot):
         self.seen_messages: list[discord.Message] = []
         self.poll_events: list[tuple] = []  # (event name, user id, answer id)
         self.raw_edits: list[discord.RawMessageUpdateEvent] = []
+        self.note_may_go = asyncio.Event()  # /refuse holds its private note until the test sets this
 
     async def setup_hook(self) -> None:
         guild = discord.Object(self.guild_id)
@@ -122,7 +123,16 @@ class MiniBot(commands.Bot):
             await interaction.response.defer(thinking=True)
             await interaction.edit_original_response(poll=paper_poll())
 
-        for cmd in (echo, secret, paper, vote, digest, feedback, slow, poll):
+        @app_commands.command(name="refuse", description="Defers publicly, then refuses privately")
+        async def refuse(interaction: discord.Interaction) -> None:
+            # the product bot's error path (bot/replies.py send_private): a follow-up would
+            # replace the public "thinking…" message, so that goes first, then the note
+            await interaction.response.defer(thinking=True)
+            await interaction.delete_original_response()
+            await self.note_may_go.wait()
+            await interaction.followup.send("no, and only you see this", ephemeral=True)
+
+        for cmd in (echo, secret, paper, vote, digest, feedback, slow, poll, refuse):
             self.tree.add_command(cmd, guild=guild)
 
         @self.tree.error
@@ -218,7 +228,7 @@ async def test_command_sync_payload_recorded(server, bot):
     sync = server.command_syncs[-1]
     assert sync.scope == "guild" and sync.guild_id == server.guild_id
     by_name = {c["name"]: c for c in server.synced_commands}
-    assert set(by_name) == {"echo", "secret", "paper", "vote", "digest", "feedback", "slow", "poll"}
+    assert set(by_name) == {"echo", "secret", "paper", "vote", "digest", "feedback", "slow", "poll", "refuse"}
     (post,) = by_name["digest"]["options"]
     assert post["type"] == 1 and post["options"][0]["type"] == 7  # subcommand with a channel option
     assert all(int(c["id"]) for c in by_name.values())
@@ -240,6 +250,21 @@ async def test_echo_defers_then_follows_up(server, bot):
     assert final is inter.original and not final.loading
     assert final.allowed_mentions == {"parse": []} and not final.pinged_anyone
     assert server.messages_in("ask-papers") == [final]
+    assert not bot.app_errors and not server.limit_violations
+
+
+async def test_a_deferred_answer_is_not_settled_while_its_thinking_message_is_only_deleted(server, bot):
+    """Between deleting the public "thinking…" message and the private follow-up the user
+    sees nothing: waiting for the answer must not return in that gap (it did, so a test
+    read no answer there about one run in five)."""
+    inter = server.send_interaction("refuse", channel="ask-papers")
+    await inter.wait_for(lambda i: any(r.kind == "delete_original" for r in i.responses))
+    assert not inter.settled and inter.final_message() is None
+    bot.note_may_go.set()
+    note = await inter.wait_settled()
+    assert [r.kind for r in inter.responses] == ["callback", "delete_original", "followup"]
+    assert note.ephemeral and note.content == "no, and only you see this"
+    assert server.messages_in("ask-papers") == []  # the public "thinking…" is gone, the note is private
     assert not bot.app_errors and not server.limit_violations
 
 

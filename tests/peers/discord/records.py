@@ -231,14 +231,16 @@ class Interaction:
     @property
     def settled(self) -> bool:
         """The user sees a real answer: a non-deferred callback, or a deferred
-        one followed by an edit of ``@original`` or a follow-up."""
+        one followed by an edit of ``@original`` or a follow-up. Deleting ``@original``
+        shows the user nothing: a bot that deletes its "thinking…" message to answer
+        privately has answered only once its follow-up arrives."""
         cb = self.callback
         if cb is None:
             return False
         if cb.type not in (5, 6):
             return True
         after = self.responses[self.responses.index(cb) + 1:]
-        return any(r.ok and r.kind in ("edit_original", "followup", "delete_original") for r in after)
+        return any(r.ok and r.kind in ("edit_original", "followup") for r in after)
 
     def messages(self) -> list[MessageRecord]:
         """Visible (not deleted) messages: ``@original`` then follow-ups, no duplicates."""
