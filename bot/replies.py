@@ -93,8 +93,11 @@ async def send_private(interaction: discord.Interaction, text: str) -> None:
     if not interaction.response.is_done():
         await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
         return
-    with contextlib.suppress(discord.NotFound):
-        await interaction.delete_original_response()
+    # Only a public "thinking…" is ours to delete: after a deferred update (a button on a
+    # member's /saved list) @original is the message the button sits on.
+    if interaction.response.type == discord.InteractionResponseType.deferred_channel_message:
+        with contextlib.suppress(discord.NotFound):
+            await interaction.delete_original_response()
     await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
 
