@@ -102,11 +102,16 @@ def conflict(reading: Reading, paper: Paper, checks: frozenset = CHECKS) -> str 
         if "negation" in checks and aligned and all(_negated_otherwise(clause, reading, held, k) for k in aligned):
             return "negation"
         if "direction" in checks and aligned and clause.cues.directions:
-            # the clause it paraphrases says which way it goes, and so does a clause beside it
-            # in the sentence that holds what that one lacks of the claim ("擅長分類，但在生成方
-            # 面表現較差": the second speaks for a claim about generation, not one about 分類)
+            # The clause it paraphrases says which way it goes, and so does a clause beside it in
+            # the sentence that holds what that one lacks of the claim ("擅長分類，但在生成方面表現
+            # 較差": the second speaks for a claim about generation, not one about 分類), or that
+            # says which way what the claim measures went when that one does not ("與 IRCoT 相當，
+            # 同時成本降低": the second speaks for "cheaper than IRCoT").
             base = frozenset().union(*(_held(clause, reading, held[j]) for j in aligned))
-            speaking = [j for j in near if j in aligned or _held(clause, reading, held[j]) - base]
+            unsaid = {dim for _, dim in clause.cues.directions if dim} - \
+                {dim for j in aligned for _, dim in held[j].cues.directions}
+            speaking = [j for j in near if j in aligned or _held(clause, reading, held[j]) - base
+                        or unsaid & {dim for _, dim in held[j].cues.directions}]
             stated = frozenset().union(*(held[j].cues.directions for j in speaking))
             if clause.numbers:  # the paper's clauses stating its numbers say which way they go
                 stated |= frozenset().union(*(c.cues.directions for c in clauses if clause.numbers & c.numbers))
