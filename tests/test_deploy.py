@@ -111,12 +111,12 @@ def test_the_example_config_keeps_everything_paperbot_writes_where_the_units_may
     service = unit("paperbot.service")["Service"]
     writable = [Path("/var/lib") / d for d in service["StateDirectory"].split()]
     writable += [Path(p.lstrip("-")) for p in service.get("ReadWritePaths", "").split()]
+    cache_dirs = [Path("/var/cache") / d for d in service["CacheDirectory"].split()]
     config = load_config(DEPLOY / "config.toml.example")
-    for path in (config.state_dir, config.inbox_path.parent):
-        assert any(path.is_relative_to(w) for w in writable), path
+    for path in (config.state_dir, config.inbox_path.parent, config.cache_dir):
+        assert any(path.is_relative_to(w) for w in writable + cache_dirs), path
     environment = " ".join(all_values("paperbot.service", "Environment"))
     caches = dict(kv.split("=", 1) for kv in environment.split())
-    cache_dirs = [Path("/var/cache") / d for d in service["CacheDirectory"].split()]
     for variable in ("XDG_CACHE_HOME", "MPLCONFIGDIR"):
         assert any(Path(caches[variable]).is_relative_to(c) for c in cache_dirs), variable
 
