@@ -47,7 +47,7 @@ TOKEN = "benchmark-token"
 QUESTIONS = [
     "Is there a retrieval method inspired by the hippocampus?", "How can graphs help retrieval-augmented generation?",
     "Which paper prunes pretraining data with a small model?", "有哪些論文在研究偏好優化？",
-    "Can LLMs reason about nested beliefs?", "有沒有結合知識圖譜的檢索方法？",
+    "Can LLMs do higher-order theory of mind?", "有沒有結合知識圖譜的檢索方法？",
 ]
 MODEL_SECONDS = 2.0  # each answer streams this long
 PROBE_EVERY = 0.25  # seconds between lookups during the burst
