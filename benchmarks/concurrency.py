@@ -7,10 +7,17 @@ a loopback Discord and a loopback OpenAI-compatible model that serves requests i
 parallel and streams each answer for about 2 s. Measured from the moment a user sends
 the command to the moment the answer with its sources is in Discord:
 
-1. default settings: 50 concurrent `/ask` (50 users), and a `/paper` every 100 ms
-   during the burst;
+1. default settings: 50 concurrent `/ask` (50 users); every 250 ms until the last answer
+   is in, a `/paper` (timed to its card in Discord) and right after it an autocomplete;
 2. `[llm] concurrency = 8`: the same burst; when the 50th answer arrives, and whether
    every user who had to wait was shown their place in line.
+
+Three processes, as in production: the bot, the loopback model (`benchmarks.model_peer`,
+which streams grounded answers: each source's first sentences, cited) and this one, which
+holds the loopback Discord and timestamps what users see. The lookups run through the
+whole burst: while fifty answers stream and finish (claim checks, records, final edits)
+the event loop is at its busiest; a lookup sent only in the first two seconds never met
+the answers' finishing.
 
 Baselines in the same run: the model's own streaming time, measured as 50 streams at once
 from a bare openai client (the floor for one answer: ~2 s, more when the peer itself is
@@ -34,16 +41,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 from peers.discord import DiscordServer  # noqa: E402
-from peers.llm_server import LLMServer, reply  # noqa: E402
 
 PAPERBOT = str(Path(sys.executable).parent / "paperbot")
 TOKEN = "benchmark-token"
 QUESTIONS = [
     "Is there a retrieval method inspired by the hippocampus?", "How can graphs help retrieval-augmented generation?",
     "Which paper prunes pretraining data with a small model?", "有哪些論文在研究偏好優化？",
-    "Can LLMs reason about nested beliefs?", "有沒有結合知識圖譜的檢索方法？",
+    "Can LLMs do higher-order theory of mind?", "有沒有結合知識圖譜的檢索方法？",
 ]
-ANSWER = " ".join(f"Step {i}: HippoRAG indexes memories like the hippocampus [1]." for i in range(40))
+MODEL_SECONDS = 2.0  # each answer streams this long
+PROBE_EVERY = 0.25  # seconds between lookups during the burst
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -67,11 +74,32 @@ def final_at(inter) -> float:
     return min(finals) if finals else math.inf
 
 
+def card_at(inter) -> float:
+    """When the /paper card reached Discord (the response carrying its embed)."""
+    cards = [r.at for r in inter.responses if r.ok and isinstance(r.data, dict)
+             and ((r.data.get("data") or r.data).get("embeds"))]
+    return min(cards) if cards else math.inf
+
+
+class ModelPeer:
+    """The loopback model in its own process (benchmarks/model_peer.py)."""
+
+    def __enter__(self) -> "ModelPeer":
+        self.process = subprocess.Popen([sys.executable, "-m", "benchmarks.model_peer", str(MODEL_SECONDS)],
+                                        cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.base_url = self.process.stdout.readline().strip()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.process.stdin.close()
+        self.process.wait(timeout=30)
+
+
 def saw_place(inter) -> bool:
     return any("in line" in str(r.data) for r in inter.responses if r.kind == "edit_original")
 
 
-def model_alone(llm: LLMServer, n: int) -> list[float]:
+def model_alone(llm: ModelPeer, n: int) -> list[float]:
     """The floor, measured: n streams at once from a bare openai client, no bot."""
     import asyncio
 
@@ -99,12 +127,13 @@ def write_config(folder: Path, concurrency: int) -> Path:
     config.write_text(f'[data]\ntables = ["{ROOT / "data" / "papers.md"}"]\nstate_dir = "{folder / "state"}"\n'
                       f'[llm]\nmodel = "bench-model"\nconcurrency = {concurrency}\nmax_retries = 0\n'
                       f'[discord]\ncooldown_seconds = 0\n'
-                      f'[cache]\nenabled = false\n',  # every answer is written by the (slow) model
+                      f'[cache]\nenabled = false\n'  # every answer is written by the (slow) model
+                      f'[arxiv]\nenrich = false\n',  # the benchmark stays on 127.0.0.1
                       encoding="utf-8")
     return config
 
 
-def burst(server: DiscordServer, llm: LLMServer, config: Path, n: int, lookups: bool) -> dict:
+def burst(server: DiscordServer, llm: ModelPeer, config: Path, n: int, lookups: bool) -> dict:
     env = {**os.environ, "DISCORD_TOKEN": TOKEN, "DISCORD_API_BASE": server.api_base,
            "DISCORD_GATEWAY_URL": server.gateway_url, "OPENAI_BASE_URL": llm.base_url, "HF_HUB_OFFLINE": "1"}
     bot = subprocess.Popen([PAPERBOT, "--config", str(config), "run"], env=env, stdout=subprocess.DEVNULL,
@@ -115,34 +144,32 @@ def burst(server: DiscordServer, llm: LLMServer, config: Path, n: int, lookups: 
             if bot.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"paperbot run did not start: {bot.communicate()[1][-2000:]}")
             time.sleep(0.2)
-        warm = server.send_interaction("ask", {"question": QUESTIONS[0]}, user=server.add_user("warm"))
-        warm.wait_until(has_sources, timeout=60)  # first question loads what is lazy
-        sent, asks = {}, []
+        for question in QUESTIONS:  # first questions load what is lazy
+            warm = server.send_interaction("ask", {"question": question}, user=server.add_user(f"warm-{question[:9]}"))
+            warm.wait_until(has_sources, timeout=60)
+        started, asks = time.time(), []  # (sent at, interaction)
         for i in range(n):
             user = server.add_user(f"asker-{len(server.users)}")
             sent_at = time.time()
-            inter = server.send_interaction("ask", {"question": QUESTIONS[i % len(QUESTIONS)]}, user=user)
-            sent[id(inter)] = sent_at
-            asks.append(inter)
-        papers = []
-        if lookups:
-            for _ in range(20):
-                sent_at = time.time()
-                inter = server.send_interaction("paper", {"id": "2405.14831"})
-                sent[id(inter)] = sent_at
-                papers.append(inter)
-                time.sleep(0.1)
-        for inter in asks:
+            asks.append((sent_at, server.send_interaction("ask", {"question": QUESTIONS[i % len(QUESTIONS)]}, user=user)))
+        probes = []  # (sent at, /paper, autocomplete)
+        while lookups and time.time() < started + 30 and not all(has_sources(i) for _, i in asks):
+            sent_at = time.time()
+            probes.append((sent_at, server.send_interaction("paper", {"id": "2405.14831"}),
+                           server.dispatch_autocomplete("paper", "id", "2405")))
+            time.sleep(max(0.0, sent_at + PROBE_EVERY - time.time()))
+        for _, inter in asks:
             try:
                 inter.wait_until(has_sources, timeout=120)
             except TimeoutError:
                 raise RuntimeError(f"no answer: {[r.data for r in inter.responses][-1]}") from None
-        for inter in papers:
-            inter.wait_until(lambda i: i.settled, timeout=30)
-        ask_s = [final_at(i) - sent[id(i)] for i in asks]
-        paper_s = [i.callback.at - sent[id(i)] for i in papers]
-        return {"ask": ask_s, "paper": paper_s, "waited": [saw_place(i) for i in asks],
-                "violations": len(server.limit_violations)}
+        for _, paper, completion in probes:
+            paper.wait_until(lambda i: i.settled, timeout=30)
+            completion.wait_until(lambda i: i.callback is not None, timeout=30)
+        return {"ask": [final_at(i) - sent for sent, i in asks], "ack": [i.callback.at - sent for sent, i in asks],
+                "paper": [card_at(p) - sent for sent, p, _ in probes],
+                "autocomplete": [a.callback.at - sent for sent, _, a in probes],
+                "waited": [saw_place(i) for _, i in asks], "violations": len(server.limit_violations)}
     finally:
         bot.send_signal(signal.SIGTERM)
         bot.communicate(timeout=30)
@@ -153,9 +180,7 @@ def main() -> int:
     parser.add_argument("--n", type=int, default=50)
     parser.add_argument("--limited", type=int, default=8, help="the concurrency limit of the second run")
     args = parser.parse_args()
-    chunk_delay = 2.0 / (len(ANSWER.split()) + 1)  # the model writes for ~2 s
-    with tempfile.TemporaryDirectory(prefix="paperbot-concurrency-") as tmp, \
-            LLMServer(default=reply(ANSWER, chunk_delay=chunk_delay)) as llm:
+    with tempfile.TemporaryDirectory(prefix="paperbot-concurrency-") as tmp, ModelPeer() as llm:
         folder = Path(tmp)
         subprocess.run([PAPERBOT, "--config", str(write_config(folder, 64)), "ingest"], check=True,
                        capture_output=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
@@ -166,17 +191,20 @@ def main() -> int:
         with DiscordServer(token=TOKEN) as server:
             limited = burst(server, llm, write_config(folder, args.limited), args.n, lookups=False)
 
-    floor_50th = math.ceil(args.n / args.limited) * 2.0
+    floor_50th = math.ceil(args.n / args.limited) * MODEL_SECONDS
     rows = [
         ("default: /ask p50 s", statistics.median(default["ask"]), model_time, "≤ 4 s at p95"),
         ("default: /ask p95 s", percentile(default["ask"], 0.95), model_time, "≤ 4"),
         ("default: /ask max s", max(default["ask"]), model_time, ""),
-        ("default: /paper during the burst p50 s", statistics.median(default["paper"]), None, ""),
-        ("default: /paper during the burst p95 s", percentile(default["paper"], 0.95), None, "≤ 0.5"),
+        ("default: the 50 acks, slowest s", max(default["ack"]), None, "≤ 3 (Discord's limit)"),
+        ("default: /paper card during the burst p50 s", statistics.median(default["paper"]), None, ""),
+        ("default: /paper card during the burst p95 s", percentile(default["paper"], 0.95), None, "≤ 0.5"),
+        ("default: /paper card during the burst, slowest s", max(default["paper"]), None, ""),
+        ("default: autocomplete during the burst p95 s", percentile(default["autocomplete"], 0.95), None, "≤ 0.5"),
         (f"concurrency {args.limited}: 50th answer s", max(limited["ask"]), floor_50th, f"≈ {floor_50th:.1f}"),
         (f"concurrency {args.limited}: /ask p50 s", statistics.median(limited["ask"]), None, ""),
     ]
-    print(f"{args.n} concurrent /ask; the model streams each answer for 2.0 s; {args.n} streams at once from a "
+    print(f"{args.n} concurrent /ask; the model streams each answer for {MODEL_SECONDS} s; {args.n} streams at once from a "
           f"bare openai client, no bot: p50 {statistics.median(alone):.2f} s, p95 {model_time:.2f} s (the floor)\n")
     print("| measure | value | floor | ratio | target |\n|---|---:|---:|---:|---|")
     for name, value, floor, target in rows:
@@ -185,7 +213,7 @@ def main() -> int:
     must_wait = args.n - args.limited
     print(f"\nwith concurrency {args.limited}: {sum(limited['waited'])} users were shown their place in line "
           f"(at least {must_wait} had to wait); Discord limit violations: "
-          f"{default['violations'] + limited['violations']}")
+          f"{default['violations'] + limited['violations']}; lookups during the burst: {len(default['paper'])}")
     return 0
 
 
