@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import functools
-import os
 from concurrent.futures import ThreadPoolExecutor
 
 from rag.answers import offline
@@ -44,8 +43,12 @@ SAVED_SEEDS = 10  # the most recently saved papers a recommendation from them st
 
 
 def cpu_pool() -> ThreadPoolExecutor:
-    """Threads for CPU work, sized to the cores."""
-    return ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 2), thread_name_prefix="paperbot-cpu")
+    """ONE thread for CPU work (BM25, jieba, the claim checks). That work is Python holding
+    the GIL, so a second thread adds no speed, only a second thread the event loop must win
+    the GIL back from after each of its socket and SQLite calls: with two, a /paper waited
+    1-2.6 s behind fifty answers finishing (benchmarks.concurrency). The embedding model
+    runs outside the GIL, in rag/search/retrieval.py's dense threads."""
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="paperbot-cpu")
 
 
 class Answerer:
