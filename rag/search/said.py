@@ -14,7 +14,7 @@ from rag.text.dictionary import translations
 from rag.text.script import to_traditional
 from rag.text.tokens import chinese_words, tokenize
 
-SYNONYMS = False  # a Chinese word is also said by the glossary's other Chinese names of its term
+SYNONYMS = True  # a Chinese word is also said by the glossary's other Chinese names of its term
 
 
 @lru_cache(maxsize=50_000)
