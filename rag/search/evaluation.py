@@ -242,6 +242,7 @@ def evaluate(kb: KnowledgeBase, questions: list[Question], k: int = 10, baseline
             theirs[name].append(baseline.rank(asked if name in ("minilm", "e5") else question.q, k))
         if progress:
             progress(n, len(questions))
+    took = list(times)
     times.sort()
     summary = {
         "paperbot": score(questions, ranked),
@@ -259,7 +260,8 @@ def evaluate(kb: KnowledgeBase, questions: list[Question], k: int = 10, baseline
     }
     results = []
     for i, q in enumerate(questions):
-        row = {"q": q.q, "lang": q.lang, "set": q.set, "gold": list(q.gold), "ranked": ranked[i], "found": found[i]}
+        row = {"q": q.q, "lang": q.lang, "set": q.set, "split": q.split, "gold": list(q.gold), "ranked": ranked[i],
+               "found": found[i], "ms": round(1000 * took[i], 2)}
         row.update({name: theirs[name][i] for name in theirs})
         results.append(row)
     return {"summary": summary, "results": results}

@@ -79,7 +79,7 @@ class KnowledgeBase:
         from rag.models import e5
 
         model = e5.load() if self.config.embedding.meaning else None
-        return Meaning(self.store, model) if model is not None else None
+        return Meaning(self.store, model, self.cache_dir) if model is not None else None
 
     def vectors(self, wait: bool = True) -> Vectors | None:
         """The multilingual vectors of the current revision's papers, row for row with its
@@ -90,9 +90,10 @@ class KnowledgeBase:
         index = self.lexical
         return self.meaning.vectors(index.ids, snapshot.catalog, wait)
 
-    def fill_meaning(self, ids: list[str] | None = None, progress: bool = False, stop=None) -> int:
-        """Multilingual vectors for the listed papers (or these IDs) that have none: how many
-        were made. Each batch is stored as it is made (a kill loses one batch)."""
+    def fill_meaning(self, ids: list[str] | None = None, progress: bool = False, stop=None, threads: int = 1) -> int:
+        """Multilingual vectors for the listed papers (or these few IDs, at once: papers just
+        added do not wait for a fill in progress) that have none: how many were made. Each
+        batch is stored as it is made (a kill loses one batch)."""
         if self.meaning is None:
             return 0
         from tqdm import tqdm
@@ -102,7 +103,7 @@ class KnowledgeBase:
         self.vectors()  # read what the store has first: those are never made again
         with tqdm(total=len(papers), desc="Reading the papers' meaning", unit="paper", disable=not progress,
                   leave=False) as bar:
-            return self.meaning.fill(papers, bar.update, stop)
+            return self.meaning.fill(papers, bar.update, stop, threads, now=ids is not None)
 
     def meaning_progress(self) -> Progress | None:
         return self.meaning.progress(self.catalog) if self.meaning is not None else None
@@ -117,12 +118,10 @@ class KnowledgeBase:
             self._filler.stop()
             self._filler = None
 
-    def wake_meaning(self, ids: list[str] | None = None) -> bool:
-        """Ask the background filler for these papers' vectors first; False without one."""
-        if self._filler is None:
-            return False
-        self._filler.wake(ids)
-        return True
+    def wake_meaning(self) -> None:
+        """The background filler (if any) looks for papers without a vector now."""
+        if self._filler is not None:
+            self._filler.wake()
 
     @cached_property
     def index(self):
