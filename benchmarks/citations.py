@@ -6,6 +6,7 @@ through the citation check, scored on what a reader is shown.
     python -m benchmarks.citations --wired           # end to end, as if attribute() were wired in
     python -m benchmarks.citations --direct --split holdout --failures
     python -m benchmarks.citations --direct --without negation,scope   # what those checks of rag.claims buy
+    python -m benchmarks.citations --direct --meaning 0.3              # the multilingual model as one more signal
     python -m benchmarks.citations --build           # add new scenarios of scenarios.yaml to cases.jsonl
 
 Cases (`citations/cases.jsonl`) are replies a model could write for ask, summarize,
@@ -374,7 +375,28 @@ def _language(case: Case) -> str:
     return "zh-CN" if case.lang == "zh-CN" else case.lang
 
 
-def run_direct(cases: list[Case], abstracts: bool = False, embed=None) -> Report:
+class SeedMeaning:
+    """The multilingual model for `attribute(meaning=...)`: sentences as queries, each seed
+    paper's title and Chinese summary as a passage, embedded once per run."""
+
+    def __init__(self):
+        from rag.models import e5
+
+        self.model, self.e5, self.vectors = e5.load(), e5, {}
+
+    def query(self, text: str):
+        return self.model.query(text)
+
+    def papers(self, papers: list) -> list:
+        todo = [p for p in papers if p.arxiv_id not in self.vectors]
+        for start in range(0, len(todo), self.e5.BATCH):
+            batch = todo[start : start + self.e5.BATCH]
+            made = self.model.passages([self.e5.passage_text(p.title, p.summary) for p in batch])
+            self.vectors.update(zip((p.arxiv_id for p in batch), made))
+        return [self.vectors[p.arxiv_id] for p in papers]
+
+
+def run_direct(cases: list[Case], abstracts: bool = False, embed=None, meaning=None) -> Report:
     from rag.claims.citations import check_citations
 
     try:
@@ -394,8 +416,8 @@ def run_direct(cases: list[Case], abstracts: bool = False, embed=None) -> Report
             unchanged = None
             if pipeline == "after":
                 start = time.perf_counter()
-                text = attribute(reply, papers, _language(case), embed=embed).text
-                report.timings["attribute" + (" + embed" if embed else "")].append(
+                text = attribute(reply, papers, _language(case), embed=embed, meaning=meaning).text
+                report.timings["attribute" + (" + embed" if embed else "") + (" + meaning" if meaning else "")].append(
                     (time.perf_counter() - start) * 1000)
                 if case.kind == "offline":
                     unchanged = text == reply
@@ -753,6 +775,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--abstracts", action="store_true",
                         help="direct mode: papers carry the English abstracts of tests/peers/arxiv_seed.json")
     parser.add_argument("--embed", action="store_true", help="direct mode: pass the embedding model to attribute()")
+    parser.add_argument("--meaning", type=float, metavar="WEIGHT",
+                        help="direct mode: the multilingual model's sentence-source similarity at this weight "
+                             "(rag.claims.evidence.MEANING_WEIGHT)")
     parser.add_argument("--wired", action="store_true",
                         help="end to end, as if rag.answers ran attribute() before check_citations")
     parser.add_argument("--without", default="",
@@ -784,7 +809,13 @@ def main(argv: list[str] | None = None) -> int:
 
             model = load_embed_model(EmbeddingSettings())
             embed = model.get_text_embedding_batch
-        report = run_direct(cases, abstracts=args.abstracts, embed=embed)
+        meaning = None
+        if args.meaning is not None:
+            import rag.claims.evidence
+
+            rag.claims.evidence.MEANING_WEIGHT = args.meaning
+            meaning = SeedMeaning()
+        report = run_direct(cases, abstracts=args.abstracts, embed=embed, meaning=meaning)
     else:
         report = run_end_to_end(cases, wired=args.wired)
     report.print()

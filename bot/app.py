@@ -66,6 +66,8 @@ class PaperBot(commands.Bot):
         except Exception as exc:  # best effort: the first questions then load what they need
             log.warning("warming up failed: %s", exc)
         self.refresher.start()
+        # The multilingual vectors fill in on a thread of their own while the bot answers.
+        await offload(self.kb.fill_in_background)
         await self.tree.set_translator(CommandTranslator())
         await self.apologise()
         self.add_dynamic_items(*REGISTERED)  # buttons posted before a restart keep working
@@ -83,6 +85,7 @@ class PaperBot(commands.Bot):
 
     async def close(self) -> None:
         self.refresher.cancel()
+        self.kb.stop_filling()
         await super().close()
 
     @tasks.loop(seconds=REFRESH_EVERY)
@@ -92,6 +95,7 @@ class PaperBot(commands.Bot):
             # Its own thread: after an ingest, reloading 59k papers' catalog and index takes
             # seconds, which questions must not wait behind in the one CPU thread.
             if await asyncio.get_running_loop().run_in_executor(self._refreshing, self.kb.refresh):
+                self.kb.wake_meaning()  # papers another process ingested: their vectors next
                 await self.relist()
             tracker(STORE).ok()
         except StoreUnavailable as exc:  # logged once per outage; the bot keeps its catalog

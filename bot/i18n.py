@@ -131,6 +131,11 @@ MESSAGES: dict[str, dict[str, str]] = {
                         ZH: "arXiv：{n} 篇論文取得摘要與作者；{unknown} 篇不在 arXiv 上。"},
     "reload.arxiv_down": {EN: "arXiv could not be reached: abstracts and authors are looked up at the next reload.",
                           ZH: "無法連線到 arXiv：摘要與作者將在下次重新匯入時查詢。"},
+    "reload.meaning": {EN: "Meaning: all {total} papers read by the multilingual model.",
+                       ZH: "語意：{total} 篇論文皆已由多語言模型讀過。"},
+    "reload.meaning_filling": {EN: "Meaning: {have} of {total} papers read by the multilingual model; the rest "
+                                   "fill in while I answer.",
+                               ZH: "語意：多語言模型已讀 {have} / {total} 篇論文，其餘會在回答問題的同時補上。"},
     "reload.missing": {EN: "Missing table files: {paths}", ZH: "找不到表格檔案：{paths}"},
     # /add
     "add.not_allowed": {EN: "Only members who may manage messages can add papers to the list.",

@@ -17,6 +17,7 @@ from rag.answers.answer import Answer
 from rag.papers.table import Paper, Table
 from rag.store.enrich import EnrichReport
 from rag.store.knowledge import IngestReport
+from rag.store.meaning import Progress
 
 CONTENT = 2000
 TITLE = 256
@@ -301,9 +302,12 @@ def usage_embed(month: dict, today: dict, model: str | None, language: str) -> d
 
 
 def ingest_report_text(table: Table, report: IngestReport, total: int, language: str,
-                       enriched: EnrichReport | None = None) -> str:
+                       enriched: EnrichReport | None = None, meaning: Progress | None = None) -> str:
     text = t("reload.done", language, added=len(report.added), updated=len(report.updated),
              unchanged=len(report.unchanged), skipped=len(table.errors), total=total)
+    if meaning is not None:
+        text += "\n" + t("reload.meaning" if meaning.have >= meaning.total else "reload.meaning_filling", language,
+                         have=meaning.have, total=meaning.total)
     if enriched is not None and enriched.skipped:
         text += "\n" + t("reload.arxiv_down", language)
     elif enriched is not None and (enriched.enriched or enriched.unknown):

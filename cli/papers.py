@@ -28,7 +28,23 @@ def ready(engine: Engine):
             _, errors = engine.ingest(paths, progress=sys.stderr.isatty())
             for error in errors:
                 print(f"skipped {error}", file=sys.stderr)
+            fill_meaning(engine, sys.stderr.isatty())
     return kb
+
+
+def fill_meaning(engine: Engine, progress: bool):
+    """The multilingual vectors of the papers that have none, with a progress bar; each batch
+    is kept as it is made, so Ctrl-C (or a kill) loses one batch and the next run goes on.
+    The progress afterwards (None without the model)."""
+    from rag.models.minilm import threads
+
+    kb = engine.kb
+    try:
+        made = kb.fill_meaning(progress=progress, threads=threads())  # nothing else runs here: every core
+    except KeyboardInterrupt:
+        print(f"\nstopped: meaning {kb.meaning_progress()}; `paperbot ingest` goes on from there", file=sys.stderr)
+        raise SystemExit(130) from None
+    return made, kb.meaning_progress()
 
 
 def cmd_ingest(args, engine: Engine) -> int:
@@ -52,6 +68,8 @@ def cmd_ingest(args, engine: Engine) -> int:
     for error in errors:
         print(f"skipped {error}", file=sys.stderr)
     enriched = engine.enrich() if config.arxiv.enrich and not args.no_enrich else None
+    made, meaning = fill_meaning(engine, sys.stderr.isatty() or args.progress) if not args.no_meaning else \
+        (0, kb.meaning_progress())
     summary = {
         "added": len(report.added),
         "updated": len(report.updated),
@@ -61,6 +79,7 @@ def cmd_ingest(args, engine: Engine) -> int:
         "enrichment": enriched.to_dict() if enriched else None,
         "skipped": [{"source": e.source, "line": e.line, "reason": e.reason} for e in errors],
         "total": kb.store.count(),
+        "meaning": {"have": meaning.have, "total": meaning.total, "read_now": made} if meaning else None,
     }
     if args.json:
         print_json(summary)
@@ -70,6 +89,8 @@ def cmd_ingest(args, engine: Engine) -> int:
             f"{summary['glossed']} glossed, "
             f"{len(errors)} skipped; {summary['total']} papers in the knowledge base"
         )
+        if meaning is not None:
+            print(f"meaning: {meaning} read by the multilingual model ({made} just now)")
         if drafts:
             print(f"wrote the Chinese summary of {len(drafts)} paper(s) added without a model")
         if enriched and (enriched.enriched or enriched.unknown):

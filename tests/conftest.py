@@ -18,7 +18,7 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 for secret in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "DISCORD_TOKEN", "PAPERBOT_CONFIG"):
     os.environ.pop(secret, None)  # tests never see the developer's secrets
 
-from rag.config import ArxivSettings, Config, DataSettings, StoreSettings  # noqa: E402
+from rag.config import ArxivSettings, Config, DataSettings, EmbeddingSettings, StoreSettings  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "data" / "papers.md"
@@ -32,9 +32,11 @@ def free_port() -> int:
 
 def make_config(tmp_path: Path, **sections) -> Config:
     """A config whose generated state lives under tmp_path; `sections` replace whole sections.
-    No arXiv enrichment unless a test asks for it (with the loopback arXiv): tests stay on 127.0.0.1."""
+    No arXiv enrichment unless a test asks for it (with the loopback arXiv): tests stay on 127.0.0.1.
+    No multilingual vectors unless a test asks for them (test_meaning.py): reading 33 papers
+    takes the model seconds each time."""
     config = Config(data=DataSettings(tables=(str(SEED),), state_dir=str(tmp_path / "state")), base_dir=tmp_path,
-                    arxiv=ArxivSettings(enrich=False))
+                    arxiv=ArxivSettings(enrich=False), embedding=EmbeddingSettings(meaning=False))
     return replace(config, **sections)
 
 

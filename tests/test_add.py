@@ -153,7 +153,8 @@ def paperbot(config: Path, *args: str) -> subprocess.CompletedProcess:
 def cli_config(tmp_path: Path, arxiv_base: str, llm=None) -> Path:
     config = tmp_path / "config.toml"
     text = (f'[data]\ntables = ["{SEED}"]\nstate_dir = "state"\ninbox = "added.md"\n'
-            f'[arxiv]\napi_base = "{arxiv_base}"\nmin_interval = 0.01\ntimeout = 5.0\n')
+            f'[arxiv]\napi_base = "{arxiv_base}"\nmin_interval = 0.01\ntimeout = 5.0\n'
+            '[embedding]\nmeaning = false\n')  # tests/test_meaning.py reads papers with the multilingual model
     if llm is not None:
         text += f'[llm]\nmodel = "test-model"\napi_base = "{llm.base_url}"\n'
     config.write_text(text, encoding="utf-8")

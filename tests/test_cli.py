@@ -18,7 +18,9 @@ def config_path(tmp_path_factory):
     root = tmp_path_factory.mktemp("cli")
     path = root / "config.toml"
     # arXiv lookups are tested against the loopback arXiv peer (test_add.py); here they are off.
-    path.write_text(f'[data]\ntables = ["{SEED}"]\nstate_dir = "state"\n[arxiv]\nenrich = false\n')
+    # The multilingual model's vectors are tested in test_meaning.py: off here (33 papers take it seconds).
+    path.write_text(f'[data]\ntables = ["{SEED}"]\nstate_dir = "state"\n[arxiv]\nenrich = false\n'
+                    '[embedding]\nmeaning = false\n')
     return path
 
 
@@ -139,7 +141,8 @@ def test_eval_measures_retrieval_with_the_models_search_phrasings(capsys, tmp_pa
     questions = tmp_path / "vague.jsonl"
     questions.write_text(json.dumps({"q": "any tips on what I should read?", "lang": "en", "gold": ["2405.14831"]}) + "\n")
     offline = tmp_path / "offline.toml"
-    offline.write_text(f'[data]\ntables = ["{SEED}"]\nstate_dir = "state"\n[arxiv]\nenrich = false\n')
+    offline.write_text(f'[data]\ntables = ["{SEED}"]\nstate_dir = "state"\n[arxiv]\nenrich = false\n'
+                       '[embedding]\nmeaning = false\n')
     code, out, err = run(capsys, offline, "eval", str(questions), "--rewrite")
     assert code == 2 and "--rewrite needs a model" in err
     code, out, _ = run(capsys, offline, "eval", str(questions), "--json")

@@ -170,7 +170,7 @@ def test_an_embedded_store_is_never_opened_by_two_processes(tmp_path):
     from conftest import SEED
 
     config = tmp_path / "config.toml"
-    config.write_text(f'[data]\ntables = ["{SEED}"]\nstate_dir = "state"\n')
+    config.write_text(f'[data]\ntables = ["{SEED}"]\nstate_dir = "state"\n[embedding]\nmeaning = false\n')
     holder = subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(f"""
             import sys, time

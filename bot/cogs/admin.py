@@ -94,7 +94,8 @@ class Admin(commands.Cog):
         report = kb.ingest(table.papers)
         kb.refresh()
         enriched = self._enrich() if self.bot.config.arxiv.enrich else None
-        return render.ingest_report_text(table, report, kb.store.count(), language, enriched)
+        kb.wake_meaning()
+        return render.ingest_report_text(table, report, kb.store.count(), language, enriched, kb.meaning_progress())
 
 
 async def setup(bot: PaperBot) -> None:

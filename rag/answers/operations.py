@@ -32,13 +32,15 @@ from rag.models.usage import CLI, Budget, Caller
 from rag.papers.ids import InvalidArxivId, parse_arxiv_id
 from rag.papers.table import Paper
 from rag.papers.topics import resolve_topics
+from rag.search.named import like
 from rag.search.question import Question
-from rag.search.retrieval import WEAK_SOURCE, Hit, like, search_or_words
+from rag.search.retrieval import WEAK_SOURCE, Hit, search_or_words
 from rag.store.chroma import SearchFilter
 from rag.store.knowledge import KnowledgeBase
 from rag.text.language import EN, ZH, base_language, localise
 from rag.text.sentences import first_sentences
 
+SUMMARY_SEARCH = 10  # papers a summary of a subject that is not exactly a topic may take from the search
 SAVED_SEEDS = 10  # the most recently saved papers a recommendation from them starts from
 
 
@@ -160,15 +162,35 @@ class Answerer:
             papers, what = [paper], "the paper"
         else:
             language = language or target.language
-            topics = resolve_topics(target.text, [t for t, _ in self.kb.topics()])
-            if not topics:
-                raise InputError("unknown_topic", f"No paper ID or topic matches {target.text!r}; see `paperbot "
-                                 "topics`.", target=target.text)
-            flt = SearchFilter(topics=topics)
-            papers = sorted((p for p in self.kb.catalog.values() if flt.admits(p)), key=lambda p: p.date, reverse=True)
-            what = f"the {len(papers)} papers on the topic {', '.join(topics)}"
+            papers, what = self._about(target)
         return Plan("summarize", papers, language, lambda: offline.summaries(papers, language), task={"what": what},
                     cache_input=target.key)
+
+    def _about(self, target: Question) -> tuple[list[Paper], str]:
+        """The papers a summary of `target` covers: the topics it names (a topic's name or part
+        of it, in either script); else every paper the search finds about it, by words and by
+        meaning ("knowledge graphs" finds HippoRAG as well as the paper whose topic says it), with
+        the papers of the topics it names in other words or the other language (PEFT 方法 for
+        "parameter-efficient fine-tuning"). InputError when nothing is about it."""
+        known = [t for t, _ in self.kb.topics()]
+        topics = resolve_topics(target.text, known, translated=False)
+        hits = []
+        if not topics:
+            topics = resolve_topics(target.text, known)
+            hits = [h for h in self._search(target, SUMMARY_SEARCH)[0] if h.relevant]
+        best = max((h.score for h in hits if not h.named), default=0.0)  # sources as ask takes them
+        found = [h.paper for h in hits if h.named or h.score >= WEAK_SOURCE * best]
+        flt = SearchFilter(topics=topics)
+        listed = sorted((p for p in self.kb.catalog.values() if topics and flt.admits(p)), key=lambda p: p.date,
+                        reverse=True)
+        papers = list({p.arxiv_id: p for p in [*found, *listed]}.values())
+        if not papers:
+            raise InputError("unknown_topic", f"No paper ID or topic matches {target.text!r}; see `paperbot "
+                             "topics`.", target=target.text)
+        if not hits:
+            return papers, f"the {len(papers)} papers on the topic {', '.join(topics)}"
+        named = f" (topics: {', '.join(topics)})" if topics else ""
+        return papers, f"the {len(papers)} papers about {target.text}{named}"
 
     def _plan_compare(self, ids: list[str], language: str) -> Plan:
         if not 2 <= len(ids) <= 4:

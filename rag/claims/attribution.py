@@ -44,7 +44,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from rag.claims import contradictions
+from rag.claims import contradictions, evidence
 from rag.claims.evidence import (
     DENSE_WEIGHT,
     NO_SUPPORT,
@@ -52,6 +52,8 @@ from rag.claims.evidence import (
     Units,
     blended,
     dense_similarities,
+    meaning_similarities,
+    meant,
     scored,
     source_of,
     stems_of,
@@ -266,7 +268,7 @@ def _low_content(units: Units, topics: frozenset) -> bool:
     return not units.names and not units.numbers and len(content) <= 1
 
 
-def attribute(text: str, sources: list[Paper], language: str = "en", *, embed=None) -> Attribution:
+def attribute(text: str, sources: list[Paper], language: str = "en", *, embed=None, meaning=None) -> Attribution:
     """Checks every sentence of `text` against `sources` (the papers the model was given,
     in prompt order; markers [n] are 1-based indexes into them) and returns the text with
     true markers, and per sentence what was decided. See the module's docstring."""
@@ -276,6 +278,8 @@ def attribute(text: str, sources: list[Paper], language: str = "en", *, embed=No
     features = [source_of(p) for p in sources]
     topics = frozenset().union(*(f.topics for f in features))
     dense = dense_similarities(sentences, sources, embed) if embed is not None and DENSE_WEIGHT else {}
+    close = meaning_similarities(sentences, sources, meaning) if meaning is not None and evidence.MEANING_WEIGHT \
+        else {}
     verdicts = []
     owners = [own_names(p) for p in sources]
     for k, sentence in enumerate(sentences):
@@ -284,6 +288,8 @@ def attribute(text: str, sources: list[Paper], language: str = "en", *, embed=No
         scores = [support_by(units, f) for f in features]
         if k in dense:
             scores = [blended(s, sim) for s, sim in zip(scores, dense[k])]
+        if k in close:
+            scores = [meant(s, sim) for s, sim in zip(scores, close[k])]
         structural = _structural_framing(sentence, units, claim)
         cited = [n - 1 for n in sentence.cited if 1 <= n <= len(sources)]  # a marker to no source counts as none
         support, together = _supporters(units, scores, owners, cited)

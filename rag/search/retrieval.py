@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -28,18 +28,19 @@ from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 from rag.errors import StoreUnavailable
 from rag.outages import STORE, tracker
 from rag.papers.table import Paper
-from rag.search import typos
+from rag.search import meaning, typos
 from rag.search.authors import Names
+from rag.search.named import like, mentions_name, says_something
 from rag.search.question import Question
+from rag.search.said import said_words
 from rag.search.typos import misspellings
-from rag.store import lexical
 from rag.store.chroma import SearchFilter
 from rag.store.knowledge import KnowledgeBase
 from rag.text import glossary
 from rag.text.dictionary import translations
 from rag.text.language import ZH
 from rag.text.script import to_traditional
-from rag.text.tokens import chinese_words, stem, tokenize
+from rag.text.tokens import stem, tokenize
 from rag.text.wordlists import Table
 
 WEAK_SOURCE = 0.3  # a source scoring under this fraction of the best one is left out
@@ -131,6 +132,7 @@ class Signals:
     language: str
     words: int  # how many words the question has: a name is a few words, a question many
     said: list[set[tuple[str, ...]]] | None = None  # the question's words, each with the ways a paper says it
+    meaning: np.ndarray | None = None  # the multilingual model's term (rag.search.meaning), where trusted
 
     def fused(self, weights: Weights) -> np.ndarray:
         f = self.fields
@@ -149,42 +151,6 @@ class Signals:
         return np.maximum(np.maximum(f["body"], f["abstract"]), f["title"])
 
 
-@lru_cache(maxsize=50_000)
-def _translated(word: str) -> frozenset[tuple[str, ...]]:
-    """An English word's glossary and dictionary translations, each as the character
-    pairs a summary holding it has. Cached: tokenising them is most of the cost, and
-    questions repeat words."""
-    terms = [term for hit in glossary.translations(to_traditional(word)) for term in hit] + list(translations(word))
-    pairs = (tuple(dict.fromkeys(t for t in tokenize(term) if len(t) == 2 and not t.isascii())) for term in terms)
-    return frozenset(p for p in pairs if p)
-
-
-_NAME_LIKE = re.compile(r"\S*(?:[a-z][A-Z]|[A-Z]{2}|\d|-)\S*")  # HippoRAG, GNN-RAG, MoRA, PROMETHEUS 2
-
-
-def mentions_name(text: str, paper: Paper) -> bool:
-    """Whether `text` says the paper's name: the part of its title before a colon, when that
-    looks like a name (a capital inside a word, an acronym, a digit or a hyphen: HippoRAG,
-    not "Parrot"), as a whole word, in any case."""
-    if ":" not in paper.title:
-        return False
-    name = lexical.name_of(paper.title).strip()
-    return bool(_NAME_LIKE.search(name)) and re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text,
-                                                        re.IGNORECASE) is not None
-
-
-def like(paper: Paper) -> str:
-    """What to search for papers like this one: its title, gloss, topics and the English
-    of its summary's terms."""
-    return " ".join([paper.title, paper.gloss, " ".join(paper.topics), *glossary.expand(paper.summary)])
-
-
-def _says_something(text: str) -> bool:
-    """Whether a text has a word to search for (jieba's words for Chinese: the character
-    pairs of "有沒有跟" are not one)."""
-    return any(t.isascii() for t in tokenize(text)) or bool(chinese_words(text))
-
-
 def _best(score: np.ndarray, n: int) -> np.ndarray:
     """Rows of the n highest scores (any order)."""
     n = min(n, len(score))
@@ -200,9 +166,10 @@ def _dense_worker() -> ThreadPoolExecutor:
 class HybridRetriever(BaseRetriever):
     """A LlamaIndex retriever over the knowledge base; `search` gives typed hits."""
 
-    def __init__(self, kb: KnowledgeBase, k: int = 10, filters: SearchFilter = SearchFilter(), dense: bool = True):
+    def __init__(self, kb: KnowledgeBase, k: int = 10, filters: SearchFilter = SearchFilter(), dense: bool = True,
+                 meaning: bool = True):
         super().__init__()
-        self.kb, self.k, self.filters, self.use_dense = kb, k, filters, dense
+        self.kb, self.k, self.filters, self.use_dense, self.use_meaning = kb, k, filters, dense, meaning
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
         return [NodeWithScore(node=paper_node(h.paper), score=h.score) for h in self.search(query_bundle.query_str)]
@@ -234,7 +201,7 @@ class HybridRetriever(BaseRetriever):
         extras = [q for q in extra_queries if q and q.strip()]
         near = _best(score, 30) if extras else None
         for extra in extras:
-            more = self.signals(Question(extra), index)
+            more = self.signals(Question(extra), index, meant=False)
             theirs = more.fused(WEIGHTS[more.language])
             if len(np.intersect1d(_best(theirs, 10), near)) < min(AGREE, len(near)):
                 continue  # it points away from anything the question itself could mean
@@ -249,6 +216,8 @@ class HybridRetriever(BaseRetriever):
         fused, covered = score, {}
         if said:
             score, covered = self._covered(score, said, index, k)
+        if main.meaning is not None:
+            score = meaning.fuse(score, main.meaning, meaning.weight(language))
         if named or by:
             score = self._put_first(score, fused if by else None, named, by)
         top = np.argpartition(-score, k - 1)[:k]
@@ -269,9 +238,9 @@ class HybridRetriever(BaseRetriever):
                                 round(covered.get(row, 0.0), 4), mentions_name(question.folded, paper)))
         return hits
 
-    def signals(self, question: Question, index=None) -> Signals:
+    def signals(self, question: Question, index=None, meant: bool = True) -> Signals:
         """Every signal of one question over every paper (of `index`: one store revision,
-        even if the knowledge base reloads meanwhile)."""
+        even if the knowledge base reloads meanwhile); `meant`: with the multilingual term."""
         index = index or self.kb.lexical
         query, language = question.folded, question.base_language
         misspelt = misspellings(index, query)
@@ -302,15 +271,18 @@ class HybridRetriever(BaseRetriever):
                 # The model and the vector index work while BM25 runs here (numpy and Chroma
                 # release the GIL): the question waits for the slower side, not for both.
                 nearest = _dense_worker().submit(self._dense, question, text, index.row)
+        vectors = self._vectors(index) if meant and meaning.weight(language) else None
+        meant = _dense_worker().submit(self._meant, question, vectors) if vectors is not None else None
         fields = index.search(tokens, extra=extra, groups=groups)
-        said = self._said(question, tokens["title"], misspelt)
+        said = said_words(question, tokens["title"], misspelt, terms, skip=_ASKER)
         pool: dict[int, float] = nearest.result() if nearest is not None else {}
         dense = np.zeros(len(index.ids), dtype=np.float32)
         if pool:
             dense[:] = min(pool.values())
             rows = np.fromiter(pool, dtype=np.int64, count=len(pool))
             dense[rows] = np.fromiter(pool.values(), dtype=np.float32, count=len(pool))
-        return Signals(fields, dense, pool, language, len(tokens["title"]), said)
+        return Signals(fields, dense, pool, language, len(tokens["title"]), said,
+                       meant.result() if meant is not None else None)
 
     def _named(self, question: Question, index, allowed) -> tuple[list[int], set[int], Question, list[Hit] | None]:
         """Rows the question names by ID or link (in order) and by author, and what is left
@@ -326,7 +298,7 @@ class HybridRetriever(BaseRetriever):
         if not (named or by):
             return named, by, question, None
         rest = _ABOUT.sub(" ", to_traditional(query))
-        if _says_something(_LIKE.sub(" ", rest)):
+        if says_something(_LIKE.sub(" ", rest)):
             return named, by, question, None
         catalog = self.kb.catalog
         papers = [catalog[index.ids[row]] for row in named]
@@ -358,17 +330,6 @@ class HybridRetriever(BaseRetriever):
         return score
 
     @staticmethod
-    def _said(question: Question, words: list[str], misspelt: dict[str, dict[str, float]]) -> list[set[tuple[str, ...]]]:
-        """Each word of the question with the ways a paper says it. An English word: itself,
-        what it was probably misspelt for, and their translations. A Chinese word: its
-        character pairs (its English translations would favour papers with an abstract)."""
-        out = []
-        for word in dict.fromkeys(w for w in words if w.isascii() and w not in _ASKER):
-            forms = [word, *misspelt.get(word, ())]
-            out.append({(f,) for f in forms} | {pairs for f in forms for pairs in _translated(f)})
-        return out + [{pairs} for pairs in question.chinese_words]
-
-    @staticmethod
     def _covered(score: np.ndarray, said: list[set[tuple[str, ...]]], index, k: int
                  ) -> tuple[np.ndarray, dict[int, float]]:
         """The CANDIDATES (at least k) best scores scaled by (share of the question's words
@@ -396,6 +357,19 @@ class HybridRetriever(BaseRetriever):
             index.masks[self.filters] = np.array(
                 [self.filters.admits(catalog[i]) if i in catalog else False for i in index.ids], dtype=bool)
         return index.masks[self.filters]
+
+    def _vectors(self, index):
+        """The multilingual vectors of this revision's papers if some are there (never waits
+        while another thread reads them: the bot's start-up)."""
+        try:
+            vectors = self.kb.vectors(wait=False) if self.use_meaning else None
+        except StoreUnavailable:
+            return None  # never read while the store was up: words and MiniLM alone
+        return vectors if vectors is not None and vectors.count and vectors.ids is index.ids else None
+
+    def _meant(self, question: Question, vectors) -> np.ndarray:
+        query = np.asarray(question.vector(self.kb.meaning, question.folded), dtype=np.float32)
+        return meaning.term(vectors.cosines(query), vectors.has)
 
     def _dense(self, question: Question, text: str, row: dict[str, int]) -> dict[int, float]:
         """Row -> cosine similarity of the DENSE_POOL nearest papers, nearest first."""

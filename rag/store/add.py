@@ -117,6 +117,13 @@ class Adder:
     def _ingest(self, papers: list[Paper]) -> None:
         self.kb.ingest(papers)
         self.kb.refresh()
+        # Searchable by meaning at once (a few papers: ~0.1 s each on a quiet core), whatever
+        # the background filler is doing.
+        ids = [p.arxiv_id for p in papers]
+        try:
+            self.kb.fill_meaning(ids)
+        except Exception as exc:  # added and searchable by words; the filler or `paperbot ingest` reads them
+            log.warning("the multilingual vectors of %s are not made yet: %s", ", ".join(ids), exc)
 
     # -- the row ----------------------------------------------------------------------
     async def _row(self, entry: ArxivEntry, caller: Caller) -> Paper:

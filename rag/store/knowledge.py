@@ -29,6 +29,7 @@ from rag.papers.ids import InvalidArxivId, parse_arxiv_id
 from rag.papers.table import Paper
 from rag.store.chroma import PaperStore, paper_from_record, paper_to_node
 from rag.store.lexical import LexicalIndex, TokenStore, field_texts, name_of
+from rag.store.meaning import Filler, Meaning, Progress, Vectors
 from rag.text import glossary
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,7 @@ class KnowledgeBase:
         self._embed_model = embed_model
         self._snapshot: _Snapshot | None = None
         self._lock = threading.Lock()  # the bot reads from worker threads
+        self._filler: Filler | None = None
 
     @property
     def embed_model(self):
@@ -69,6 +71,57 @@ class KnowledgeBase:
                 self.config.embedding, self.config.openai_api_key, self.config.embedding.api_base or self.config.llm_base_url
             )
         return self._embed_model
+
+    @cached_property
+    def meaning(self) -> Meaning | None:
+        """The papers' multilingual vectors (rag.store.meaning); None when `[embedding] meaning`
+        is off or the model is not installed for this platform."""
+        from rag.models import e5
+
+        model = e5.load() if self.config.embedding.meaning else None
+        return Meaning(self.store, model, self.cache_dir) if model is not None else None
+
+    def vectors(self, wait: bool = True) -> Vectors | None:
+        """The multilingual vectors of the current revision's papers, row for row with its
+        lexical index (`wait=False`: None while another thread reads them from the store)."""
+        if self.meaning is None:
+            return None
+        snapshot = self._current()
+        index = self.lexical
+        return self.meaning.vectors(index.ids, snapshot.catalog, wait)
+
+    def fill_meaning(self, ids: list[str] | None = None, progress: bool = False, stop=None, threads: int = 1) -> int:
+        """Multilingual vectors for the listed papers (or these few IDs, at once: papers just
+        added do not wait for a fill in progress) that have none: how many were made. Each
+        batch is stored as it is made (a kill loses one batch)."""
+        if self.meaning is None:
+            return 0
+        from tqdm import tqdm
+
+        catalog = self.catalog
+        papers = [catalog[i] for i in ids if i in catalog] if ids is not None else list(catalog.values())
+        self.vectors()  # read what the store has first: those are never made again
+        with tqdm(total=len(papers), desc="Reading the papers' meaning", unit="paper", disable=not progress,
+                  leave=False) as bar:
+            return self.meaning.fill(papers, bar.update, stop, threads, now=ids is not None)
+
+    def meaning_progress(self) -> Progress | None:
+        return self.meaning.progress(self.catalog) if self.meaning is not None else None
+
+    def fill_in_background(self) -> None:
+        """Start the one background filler of this process (rag.store.meaning.Filler)."""
+        if self.meaning is not None and self._filler is None:
+            self._filler = Filler(self)
+
+    def stop_filling(self) -> None:
+        if self._filler is not None:
+            self._filler.stop()
+            self._filler = None
+
+    def wake_meaning(self) -> None:
+        """The background filler (if any) looks for papers without a vector now."""
+        if self._filler is not None:
+            self._filler.wake()
 
     @cached_property
     def index(self):
