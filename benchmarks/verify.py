@@ -133,14 +133,18 @@ def run(half: str, llm, thresholds: list[float], abstracts: bool = True) -> dict
             "tokens": tokens, "requests": len(judged), "by_lang": dict(by_lang)}
 
 
-def table(result: dict) -> str:
+def table(result: dict, kinds: bool = False) -> str:
     lines = [f"### {result['half']} ({result['cases']} answers)", "",
              "| pipeline | language | unsupported shown | supported removed | precision | recall |",
              "|---|---|---:|---:|---:|---:|"]
     for name, report in result["reports"].items():
         data = report.to_dict()["results"]
         for pipeline in data:
-            for axis, value in [("all", "all"), ("lang", "en"), ("lang", "zh"), ("lang", "zh-CN")]:
+            slices = [("all", "all"), ("lang", "en"), ("lang", "zh"), ("lang", "zh-CN")]
+            if kinds:
+                slices += sorted(k for k in report.tallies if k[0] == pipeline and k[1] in ("kind", "about"))
+                slices = [s[-2:] for s in slices]
+            for axis, value in slices:
                 row = data[pipeline].get(axis, {}).get(value)
                 if not row:
                     continue
@@ -171,9 +175,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-abstracts", action="store_true", help="papers without their English abstracts")
     parser.add_argument("--fresh", action="store_true", help="ask again instead of reading remembered replies")
     parser.add_argument("--lexical", action="store_true", help="the lexical check alone: no model")
+    parser.add_argument("--kinds", action="store_true", help="also a row per kind of error in the replies")
     args = parser.parse_args(argv)
     if args.lexical:
-        print(table(run(args.half, None, [], abstracts=not args.no_abstracts)))
+        print(table(run(args.half, None, [], abstracts=not args.no_abstracts), args.kinds))
         return 0
 
     sys.path.insert(0, str(ROOT / "tests"))
@@ -192,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
         llm = CachedModel(ChatModel(settings, "unused", args.api_base or server.base_url), args.fresh)
         started = time.monotonic()
         result = run(args.half, llm, thresholds, abstracts=not args.no_abstracts)
-        print(table(result))
+        print(table(result, args.kinds))
         print(f"\n({llm.asked} model calls made now, {time.monotonic() - started:.0f} s)")
     finally:
         if server is not None:
