@@ -149,9 +149,11 @@ def table(result: dict, kinds: bool = False) -> str:
                 if not row:
                     continue
                 tally = report.tallies[(pipeline, axis, value)]
+                r = {k: "—" if row[k] is None else f"{row[k]:.3f}" for k in
+                     ("unsupported_shown", "supported_dropped", "precision", "recall")}
                 lines.append(f"| {name} | {value} | {tally.unsupported_shown}/{tally.unsupported} "
-                             f"({row['unsupported_shown']:.3f}) | {tally.supported_dropped}/{tally.supported} "
-                             f"({row['supported_dropped']:.3f}) | {row['precision']:.3f} | {row['recall']:.3f} |")
+                             f"({r['unsupported_shown']}) | {tally.supported_dropped}/{tally.supported} "
+                             f"({r['supported_dropped']}) | {r['precision']} | {r['recall']} |")
     n = len(result["calls"])
     if result["seconds"]:
         lines += ["", f"model calls per answer: {sum(result['calls']) / n:.2f} (answers with a sentence to judge: "
