@@ -67,6 +67,18 @@ class LLMSettings:
 
 
 @dataclass(frozen=True)
+class ClaimsSettings:
+    """How an answer's statements are checked against the papers they cite (rag.claims)."""
+
+    verify: str = ""  # model | lexical | off; empty = "model" when a language model is configured, else "lexical"
+    model: str = ""  # the verifier's model; empty = [llm] model
+    api_base: str = ""  # the verifier's server; empty = the writer's
+    api_key_env: str = ""  # the environment variable holding the verifier's key; empty = the writer's
+
+    choices = {"verify": ("model", "lexical", "off")}
+
+
+@dataclass(frozen=True)
 class ArxivSettings:
     api_base: str = "https://export.arxiv.org/api/query"  # the API's query endpoint (a mirror, or a test server)
     min_interval: float = 3.0  # seconds between requests: arXiv asks for one every 3 s
@@ -138,6 +150,7 @@ class Config:
     store: StoreSettings = field(default_factory=StoreSettings)
     embedding: EmbeddingSettings = field(default_factory=EmbeddingSettings)
     llm: LLMSettings = field(default_factory=LLMSettings)
+    claims: ClaimsSettings = field(default_factory=ClaimsSettings)
     retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
     arxiv: ArxivSettings = field(default_factory=ArxivSettings)
     discord: DiscordSettings = field(default_factory=DiscordSettings)
@@ -161,13 +174,27 @@ class Config:
         return bool(self.openai_api_key or self.llm_base_url)
 
     @property
+    def verify_mode(self) -> str:
+        """model, lexical or off: [claims] verify, or its default."""
+        return self.claims.verify or ("model" if self.llm_enabled else "lexical")
+
+    @property
+    def verify_api_key(self) -> str:
+        named = self.claims.api_key_env
+        return os.environ.get(named, "") if named else self.openai_api_key
+
+    @property
+    def verify_base_url(self) -> str:
+        return self.claims.api_base or self.llm_base_url
+
+    @property
     def discord_token(self) -> str:
         return os.environ.get("DISCORD_TOKEN", "")
 
     @property
     def urls(self) -> list[str]:
         """Every configured location: where a key or password could hide (logs mask them)."""
-        return [self.llm.api_base, self.embedding.api_base, self.discord.api_base, self.discord.gateway_url,
+        return [self.llm.api_base, self.claims.api_base, self.embedding.api_base, self.discord.api_base, self.discord.gateway_url,
                 self.arxiv.api_base]
 
     def resolve(self, path: str) -> Path:
@@ -304,3 +331,17 @@ def _check(config: Config) -> None:
         raise ConfigError("llm.concurrency: must be at least 1")
     if config.embedding.batch_size < 1:
         raise ConfigError("embedding.batch_size: must be at least 1")
+    _check_claims(config)
+
+
+def _check_claims(config: Config) -> None:
+    claims = config.claims
+    if claims.api_key_env and not claims.api_key_env.replace("_", "").isalnum():
+        raise ConfigError(f"claims.api_key_env: {claims.api_key_env!r} is not an environment variable's name")
+    if config.verify_mode != "model":
+        return
+    if claims.api_key_env and not os.environ.get(claims.api_key_env) and not config.verify_base_url:
+        raise ConfigError(f"claims.api_key_env: the environment variable {claims.api_key_env} is not set")
+    if not (config.verify_base_url or config.verify_api_key):
+        raise ConfigError('claims.verify: "model" needs a language model: set [llm] api_base, OPENAI_API_KEY or '
+                          '[claims] api_base, or choose "lexical"')

@@ -17,6 +17,7 @@ import asyncio
 import functools
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -26,6 +27,7 @@ from rag.records import Database
 
 if TYPE_CHECKING:
     from rag.answers.operations import Answerer
+    from rag.claims.verify import Verifier
     from rag.club.records import Club
     from rag.models.chat import ChatModel
     from rag.models.usage import Budget, Ledger
@@ -80,6 +82,24 @@ class Engine:
         return make_llm(self.config, ledger=self.ledger)
 
     @cached_property
+    def verifier(self) -> Verifier | None:
+        """The second opinion on an answer's statements ([claims] verify = "model"), or None.
+        The writer's own model unless [claims] names another model or server; either way
+        its calls wait at the writer's gate and go in the same ledger, as "verify"."""
+        from rag.claims.verify import Verifier
+        from rag.models.chat import OPENAI_BASE, ChatModel
+
+        config, llm = self.config, self.llm
+        if config.verify_mode != "model":
+            return None
+        claims = config.claims
+        if llm is not None and not claims.api_base and claims.model in ("", llm.model) and not claims.api_key_env:
+            return Verifier(llm)
+        settings = replace(config.llm, model=claims.model or config.llm.model, temperature=0.0)
+        return Verifier(ChatModel(settings, config.verify_api_key, config.verify_base_url or OPENAI_BASE,
+                                  gate=llm.gate if llm is not None else None, ledger=self.ledger))
+
+    @cached_property
     def kb(self) -> KnowledgeBase:
         from rag.store.knowledge import KnowledgeBase
 
@@ -97,6 +117,7 @@ class Engine:
                         cache=AnswerCache(self.records, config.cache.max_entries) if config.cache.enabled else None,
                         budget=self.budget,
                         rewriter=Rewriter(llm, self.records) if llm and config.retrieval.rewrite else None,
+                        verify=config.verify_mode, verifier=self.verifier,
                         pool=self.pool, front=self.front, notes=self.notes_for)
 
     @cached_property

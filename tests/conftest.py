@@ -127,6 +127,21 @@ def llm_server():
         yield server
 
 
+@pytest.fixture(scope="session")
+def local_model():
+    """A real instruction-tuned model (Qwen2.5-Coder-0.5B-Instruct) served by llama.cpp on a
+    free loopback port for the whole session (see peers/local_model.py). Its files are
+    downloaded once per machine; skipped, saying why, only when they cannot be had."""
+    from peers.local_model import LocalModel, ModelUnavailable, model_file
+
+    try:
+        path = model_file()
+    except ModelUnavailable as exc:
+        pytest.skip(f"the local model's files could not be downloaded: {exc}")
+    with LocalModel(path) as model:
+        yield model
+
+
 def llm_config(tmp_path: Path, server, **llm) -> Config:
     """The config a user would write to use an OpenAI-compatible server."""
     from rag.config import LLMSettings

@@ -302,10 +302,11 @@ async def test_a_model_rewrites_a_vague_question_into_search_phrasings_once(seed
                       reply("HippoRAG follows the hippocampal indexing theory [1]."))
     answer = await engine.ask(vague)
     assert answer.citations[0].arxiv_id == "2405.14831"
-    rewrite, written = llm_server.chat_requests()
+    rewrite, written, verified = llm_server.chat_requests()  # then the answer's second opinion ([claims])
     assert vague in rewrite.json["messages"][-1]["content"] and "<sources>" in written.json["messages"][-1]["content"]
+    assert "response_format" in verified.json
     again = await engine.ask(vague + " ")  # the same question: phrasings and answer come from the store
-    assert again.cached and len(llm_server.chat_requests()) == 2
+    assert again.cached and len(llm_server.chat_requests()) == 3
     calls = [r["operation"] for r in engine.llm.ledger.db.query("SELECT operation FROM model_calls")]
     assert calls.count("rewrite") == 1
     assert (await Answerer(seeded_kb).ask(vague)).citations == []  # what the phrasings bought
@@ -326,7 +327,8 @@ async def test_what_a_weak_model_writes_instead_of_search_phrasings_is_not_searc
                             "parameter-efficient fine-tuning with a square matrix [/INST"),
                       reply("MoRA updates with a square matrix [1]."))
     answer = await engine.ask(question)
-    assert [r["operation"] for r in engine.llm.ledger.db.query("SELECT operation FROM model_calls")] == ["rewrite", "ask"]
+    operations = [r["operation"] for r in engine.llm.ledger.db.query("SELECT operation FROM model_calls")]
+    assert operations == ["rewrite", "ask", "verify"]
     assert [json.loads(r["phrasing"]) for r in engine.llm.ledger.db.query("SELECT phrasing FROM query_rewrites")] == [[]]
     assert answer.citations[0].arxiv_id == "2405.12130"
 

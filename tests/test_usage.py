@@ -17,7 +17,7 @@ import pytest
 from conftest import bot_config, llm_config, running_bot
 from peers.llm_server import LLMServer, reply, status
 from rag.answers.operations import Answerer
-from rag.config import BudgetSettings, CacheSettings, Limits, Price
+from rag.config import BudgetSettings, CacheSettings, ClaimsSettings, Limits, Price
 from rag.engine import Engine
 from rag.models.usage import Caller, Ledger
 from rag.records import Database
@@ -26,9 +26,15 @@ HIPPO = "2405.14831"
 PRICES = {"test-model": Price(input=0.5, output=1.5)}  # USD per million tokens
 
 
+def writer_config(tmp_path, server, **llm):
+    """A user's config, the writer's calls alone in the ledger: the verifier's second opinion
+    ([claims] verify = "model", the default with a model) has its own rows, tested in test_verify.py."""
+    return replace(llm_config(tmp_path, server, **llm), claims=ClaimsSettings(verify="lexical"))
+
+
 def engine(kb, tmp_path, server, **settings) -> Answerer:
     """The answerer exactly as configured by a user: ledger, cache, budgets in state_dir."""
-    config = replace(llm_config(tmp_path, server), prices=PRICES, **settings)
+    config = replace(writer_config(tmp_path, server), prices=PRICES, **settings)
     return Engine(config, kb=kb).answerer
 
 
@@ -64,7 +70,7 @@ async def test_a_server_that_reports_no_usage_in_streams_is_counted_locally_and_
 
 
 async def test_a_model_without_a_price_has_an_unknown_cost_never_zero(seeded_kb, llm_server, tmp_path):
-    answerer = Engine(replace(llm_config(tmp_path, llm_server, model="mystery-model"), prices=PRICES), kb=seeded_kb).answerer
+    answerer = Engine(replace(writer_config(tmp_path, llm_server, model="mystery-model"), prices=PRICES), kb=seeded_kb).answerer
     llm_server.script(reply("HippoRAG mimics the hippocampal index [1]."))
     await answerer.ask("hippocampus-inspired retrieval")
     (row,) = calls(answerer)
@@ -74,7 +80,7 @@ async def test_a_model_without_a_price_has_an_unknown_cost_never_zero(seeded_kb,
 
 
 async def test_failures_and_unusable_answers_are_recorded_with_why(seeded_kb, llm_server, tmp_path):
-    answerer = engine(seeded_kb, tmp_path, llm_server, llm=replace(llm_config(tmp_path, llm_server).llm,
+    answerer = engine(seeded_kb, tmp_path, llm_server, llm=replace(writer_config(tmp_path, llm_server).llm,
                                                                    max_retries=0))
     llm_server.script(status(500), reply("No sources needed, trust me."))
     for _ in range(2):
@@ -125,7 +131,7 @@ async def test_the_cache_key_is_the_normalised_input_and_everything_the_answer_d
     assert len(llm_server.chat_requests()) == 4
 
     # Another model misses everything it did not write.
-    other = Engine(replace(llm_config(tmp_path, llm_server, model="other-model"), prices=PRICES), kb=fresh_kb).answerer
+    other = Engine(replace(writer_config(tmp_path, llm_server, model="other-model"), prices=PRICES), kb=fresh_kb).answerer
     assert not (await other.ask("What is Self-Play Preference Optimization?")).cached
 
 
@@ -159,7 +165,7 @@ async def test_a_server_that_rejects_a_parameter_is_adapted_to_once(seeded_kb, t
 async def test_a_digest_too_long_for_a_small_context_window_is_sent_with_shorter_sources(seeded_kb, tmp_path):
     with LLMServer(max_prompt_chars=8000, default=reply("New papers on multimodal models [1] and alignment [7].")) \
             as small:
-        config = llm_config(tmp_path, small, context_window=3000, max_tokens=300)
+        config = writer_config(tmp_path, small, context_window=3000, max_tokens=300)
         answer = await Engine(config, kb=seeded_kb).answerer.digest(dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc))
         (request,) = small.chat_requests()
     assert answer.mode == "llm" and len(answer.citations) == 33
@@ -190,7 +196,7 @@ async def test_budgets_per_member_and_tier_give_the_offline_answer_with_a_note(d
     server = discord_server
     researchers = server.add_role("researchers")
     budget = BudgetSettings(user_daily_requests=1, tiers={"researchers": Limits(user_daily_requests=3)})
-    config = replace(bot_config(tmp_path, server, llm_config(tmp_path, llm_server), cooldown_seconds=0),
+    config = replace(bot_config(tmp_path, server, writer_config(tmp_path, llm_server), cooldown_seconds=0),
                      prices=PRICES, budget=budget, cache=CacheSettings(enabled=False))
     llm_server.default = reply("HippoRAG mimics the hippocampal index [1].")
     member, researcher = server.add_user("student"), server.add_user("postdoc", roles=[researchers])

@@ -18,13 +18,16 @@ from rag.answers.labels import (
     OFFLINE_LABEL,
     REJECTED,
     UNSUPPORTED_LABEL,
+    VERIFY_UNAVAILABLE_LABEL,
     label,
     over_budget,
 )
 from rag.answers.prompts import build_messages, echoes_prompt, fitting_detail, format_sources, prompt_fingerprint
-from rag.claims.attribution import Attribution, attribute
+from rag.claims.attribution import ADDED, KEPT, REATTRIBUTED, REMOVED, Attribution, attribute
 from rag.claims.citations import Citation, check_citations
-from rag.models.chat import ChatModel, OnQueue, estimate_tokens, explain_failure
+from rag.claims.verify import FINGERPRINT as VERIFY_FINGERPRINT
+from rag.claims.verify import Checked, Verifier, strike
+from rag.models.chat import ChatModel, Completion, OnQueue, estimate_tokens, explain_failure
 from rag.models.usage import Budget, Caller, cost
 from rag.outages import MODEL, tracker
 from rag.papers.table import Paper
@@ -55,9 +58,13 @@ class Plan:
 
 class Composer:
     def __init__(self, kb: KnowledgeBase, llm: ChatModel | None, offload: Callable[..., Awaitable],
-                 cache: AnswerCache | None = None, budget: Budget | None = None, front: str = "cli"):
+                 cache: AnswerCache | None = None, budget: Budget | None = None, front: str = "cli",
+                 verify: str = "lexical", verifier: Verifier | None = None):
         self.kb, self.llm, self.cache, self.budget, self._offload = kb, llm, cache, budget, offload
         self.front = front  # whose commands the labels name (rag.answers.labels.COMMANDS)
+        # How a model's statements are checked ([claims] verify): "model" (words, then the
+        # verifier's second opinion), "lexical" (words) or "off" (only the markers).
+        self.verify, self.verifier = verify, verifier if verify == "model" else None
 
     @property
     def model(self) -> str | None:
@@ -119,23 +126,62 @@ class Composer:
                 self.llm.ledger.amend(completion.call_id, f"fallback: {REJECTED[rejected][EN]}")
             return None, label(FALLBACK_LABEL, language, reason=label(REJECTED[rejected], language)), None
         notes = list(plan.notices)
-        if attribution.removed:
+        attribution, text, cited, verified = await self._second_opinion(plan, attribution, text, cited, caller)
+        if not cited:  # the verifier found nothing it says stated: the sources instead
+            return None, label(FALLBACK_LABEL, language, reason=label(REJECTED["uncited"], language)), None
+        if isinstance(verified, Exception):
+            reason = localise(explain_failure(verified, base_language(language)), language)
+            notes.append(label(VERIFY_UNAVAILABLE_LABEL, language, reason=reason))
+        if attribution.removed and self.verify != "off":
             notes.append(label(UNSUPPORTED_LABEL, language, n=len(attribution.removed)))
         if completion.cut_off:
             notes, text = [*notes, label(CUT_OFF_LABEL, language)], f"{text} …"
         answer = self._finish(plan, localise(text, language), cited, LLM, " ".join(notes), attribution)
-        usage = completion.usage
-        spent = (usage.prompt_tokens, usage.completion_tokens,
-                 cost(self.llm.ledger.prices, self.llm.model, usage.prompt_tokens, usage.completion_tokens)
-                 if self.llm.ledger else None)
-        return answer, "", None if completion.cut_off else spent  # only complete answers are served again
+        spent = self._spent(completion, verified)
+        # Only complete, fully checked answers are served again.
+        return answer, "", None if completion.cut_off or isinstance(verified, Exception) else spent
+
+    async def _second_opinion(self, plan: Plan, attribution: Attribution, text: str, cited: list[Paper],
+                              caller: Caller):
+        """The verifier's verdicts on the sentences the words kept, in one call: the ones it
+        rejects are left out, as the words' own removals are. (attribution, text, cited, the
+        call's Completion, the exception that stopped it, or None when nothing was asked)."""
+        if self.verifier is None:
+            return attribution, text, cited, None
+        by_id = {p.arxiv_id: p for p in plan.papers}
+        kept = [Checked(c.text, tuple(by_id[i] for i in c.sources if i in by_id)) for c in attribution.claims
+                if c.action in (KEPT, REATTRIBUTED, ADDED) and c.sources]
+        try:
+            judgement = await self.verifier.judge(kept, caller=caller)
+        except Exception as exc:  # the answer stands, checked by its words; the reader is told
+            log.warning("the second opinion on an answer failed: %s", explain_failure(exc))
+            return attribution, text, cited, exc
+        rejected = set(judgement.rejected)
+        if rejected:
+            claims = [replace(c, action=REMOVED) if c.action != REMOVED and c.text in rejected else c
+                      for c in attribution.claims]
+            attribution = Attribution(strike(attribution.text, sorted(rejected)), claims)
+            text, cited = await self._offload(check_citations, attribution.text, plan.papers,
+                                              set(self.kb.catalog), plan.renumber)
+        return attribution, text, cited, judgement.completion
+
+    def _spent(self, completion: Completion, verified) -> tuple:
+        """(prompt tokens, completion tokens, US$ or None) of the answer and its second opinion."""
+        calls = [(self.llm, completion.usage)]
+        if isinstance(verified, Completion):
+            calls.append((self.verifier.llm, verified.usage))
+        prompt = sum(u.prompt_tokens for _, u in calls)
+        written = sum(u.completion_tokens for _, u in calls)
+        prices = [cost(m.ledger.prices, m.model, u.prompt_tokens, u.completion_tokens) if m.ledger else None
+                  for m, u in calls]
+        return prompt, written, None if None in prices else sum(prices)
 
     def _checked(self, text: str, plan: Plan, ours: bool = False) -> tuple[Attribution, str, list[Paper]]:
         """Every claim checked against the sources (markers made true, unsupported claims
         left out), then the markers renumbered: (the attribution, the text, cited papers).
         Our own offline text is quoted from the sources: its claims are listed, never edited."""
         attribution = attribute(text, plan.papers, plan.language)
-        shown = text if ours else attribution.text
+        shown = text if ours or self.verify == "off" else attribution.text
         return (attribution, *check_citations(shown, plan.papers, set(self.kb.catalog), plan.renumber))
 
     def _detail(self, plan: Plan) -> str:
@@ -149,8 +195,12 @@ class Composer:
         """None when the answer may not be cached (no cache; a follow-up in a thread)."""
         if self.cache is None or plan.history:
             return None
+        # How its statements were checked is part of what was written: a "lexical" answer is
+        # not served where a second opinion is wanted (and today's keys stay as they were).
+        verifier = self.verifier
+        checked = (self.verify, verifier.llm.model, verifier.threshold, VERIFY_FINGERPRINT) if verifier else ()
         return cache_key(plan.operation, plan.cache_input, format_sources(plan.papers, self._detail(plan)), plan.task,
-                         plan.language, self.llm.model, prompt_fingerprint(plan.operation))
+                         plan.language, self.llm.model, prompt_fingerprint(plan.operation), *checked)
 
     def _record_hit(self, operation: str, caller: Caller, saved: float | None) -> None:
         if self.llm.ledger is not None:

@@ -23,6 +23,11 @@ UNSUPPORTED_LABEL = {
     EN: "Left out {n} statement(s) that none of the listed papers supports.",
     ZH: "已略去 {n} 句清單中的論文都不支持的內容。",
 }
+VERIFY_UNAVAILABLE_LABEL = {
+    EN: "The second opinion on these statements was unavailable ({reason}), so they were checked against the "
+        "papers by their words only.",
+    ZH: "無法取得對這些陳述的第二意見（{reason}），因此只以字詞比對檢查了它們與論文是否相符。",
+}
 STORE_DOWN_LABEL = {
     EN: "The paper store is unreachable right now, so these papers were found by word matching only; "
         "{paper} and {topics} still work.",

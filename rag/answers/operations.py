@@ -26,6 +26,7 @@ from rag.answers.notes import NotesFor
 from rag.answers.rewrite import Rewriter
 from rag.claims.attribution import Attribution, attribute
 from rag.claims.citations import Citation
+from rag.claims.verify import Verifier
 from rag.errors import InputError
 from rag.models.chat import ChatModel, OnQueue
 from rag.models.usage import CLI, Budget, Caller
@@ -57,7 +58,7 @@ class Answerer:
     def __init__(self, kb: KnowledgeBase, llm: ChatModel | None = None, *, top_k: int = 5,
                  max_question_chars: int = 2000, cache: AnswerCache | None = None, budget: Budget | None = None,
                  rewriter: Rewriter | None = None, pool: ThreadPoolExecutor | None = None, front: str = "cli",
-                 notes: NotesFor | None = None):
+                 notes: NotesFor | None = None, verify: str = "lexical", verifier: Verifier | None = None):
         self.kb, self.llm, self.rewriter = kb, llm, rewriter
         self.notes = notes  # the group's own notes (the paper club's sessions), offered to /ask as sources
         self.top_k, self.max_question_chars = top_k, max_question_chars
@@ -65,7 +66,7 @@ class Answerer:
         # (the engine's), never the event loop's default executor, which everything shares.
         self.pool = pool or cpu_pool()
         self.front = front  # "cli" or "discord": whose commands the notices name
-        self.composer = Composer(kb, llm, self.offload, cache, budget, front)
+        self.composer = Composer(kb, llm, self.offload, cache, budget, front, verify, verifier)
 
     @property
     def model(self) -> str | None:

@@ -15,6 +15,7 @@ import re
 from llama_index.core.base.llms.types import ChatMessage, MessageRole
 from llama_index.core.prompts import PromptTemplate
 
+from rag.models.delimiters import defuse
 from rag.papers.table import Paper
 from rag.text.language import EN, ZH, ZH_CN
 
@@ -58,14 +59,6 @@ TASKS = {
         "themes stand out, citing the papers."
     ),
 }
-
-_DELIMITER = re.compile(r"<(\s*/?\s*)(sources?|question|paper|topics|example)\b", re.IGNORECASE)
-
-
-def defuse(text: str) -> str:
-    """Text that cannot open or close one of the prompt's delimiters."""
-    return _DELIMITER.sub(lambda m: "‹" + m[1] + m[2], text)
-
 
 def prompt_fingerprint(task: str) -> str:
     """Names the instructions an answer was written under: cached answers of a task are

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from llama_index.core.base.llms.types import ChatMessage
 
 from rag.config import Config, LLMSettings
+from rag.models.think import ThinkFilter
 from rag.models.usage import CLI, Caller, Ledger
 from rag.text.script import CJK
 
@@ -52,6 +53,7 @@ class Completion:
     usage: Usage
     seconds: float
     call_id: int | None = None  # its row in the ledger
+    logprobs: tuple = ()  # per generated token {token, logprob, top_logprobs}, when asked for and reported
 
     @property
     def cut_off(self) -> bool:
@@ -128,54 +130,6 @@ def _tell(callback: Callable | None, *args) -> None:
         log.exception("progress callback failed")
 
 
-class ThinkFilter:
-    """Removes <think>…</think> blocks from streamed text, even when a tag is split
-    across chunks; an unclosed block hides everything after it (it is reasoning)."""
-
-    OPEN, CLOSE = "<think>", "</think>"
-
-    def __init__(self):
-        self.visible, self._pending, self._inside = "", "", False
-
-    def feed(self, piece: str) -> str:
-        """Adds a chunk; returns the visible text so far."""
-        text = self._pending + piece
-        self._pending = ""
-        while text:
-            if not self._inside and (close := text.find(self.CLOSE)) >= 0 and \
-                    (text.find(self.OPEN) < 0 or close < text.find(self.OPEN)):
-                # A close without an open: the template opened the block in the prompt,
-                # so everything so far was reasoning.
-                self.visible, text = "", text[close + len(self.CLOSE):]
-                continue
-            tag = self.CLOSE if self._inside else self.OPEN
-            at = text.find(tag)
-            if at >= 0:
-                if not self._inside:
-                    self.visible += text[:at]
-                text, self._inside = text[at + len(tag):], not self._inside
-                continue
-            keep = _partial_suffix(text, tag)  # a tag may be cut at the chunk's end
-            if not self._inside:
-                self.visible += text[: len(text) - keep]
-            self._pending = text[len(text) - keep:] if keep else ""
-            break
-        return self.visible.lstrip()
-
-    def finish(self) -> str:
-        if not self._inside:
-            self.visible += self._pending
-        self._pending = ""
-        return self.visible.strip()
-
-
-def _partial_suffix(text: str, tag: str) -> int:
-    for n in range(min(len(tag) - 1, len(text)), 0, -1):
-        if text.endswith(tag[:n]):
-            return n
-    return 0
-
-
 def estimate_tokens(text: str) -> int:
     """A rough count when the server reports none: a CJK character is about one token,
     other text about four characters a token."""
@@ -191,6 +145,8 @@ class _Quirks:
     temperature: bool = True
     stream_usage: bool = True
     system_role: bool = True
+    structured: bool = True  # response_format with a JSON schema
+    logprobs: bool = True
     notes: list[str] = field(default_factory=list)
 
 
@@ -214,14 +170,20 @@ class ChatModel:
 
     # -- the two ways to call it ------------------------------------------------------
     async def complete(self, messages: list[ChatMessage], on_text: OnText | None = None,
-                       on_queue: OnQueue | None = None, *, operation: str = "ask", caller: Caller = CLI) -> Completion:
-        """The model's answer, streamed through `on_text` when given; waits its turn."""
+                       on_queue: OnQueue | None = None, *, operation: str = "ask", caller: Caller = CLI,
+                       structured: dict | None = None, top_logprobs: int = 0) -> Completion:
+        """The model's answer, streamed through `on_text` when given; waits its turn.
+        `structured`: a JSON schema the reply must follow (OpenAI's response_format, which
+        llama.cpp, vLLM and Ollama also accept; dropped if the server refuses it, so the
+        reply must still be checked). `top_logprobs`: the N likeliest tokens at each step
+        of an unstreamed reply, in `Completion.logprobs`, where the server reports them."""
         async with self.gate.slot(on_queue):
             started = time.monotonic()
             try:
                 if on_text is None:
-                    response = await self._with_quirks(lambda **kw: self.client.chat.completions.create(**kw),
-                                                       messages, stream=False)
+                    response = await self._with_quirks(
+                        lambda **kw: self.client.chat.completions.create(**kw), messages, stream=False,
+                        structured=structured, top_logprobs=top_logprobs)
                     completion = _from_response(response, messages, time.monotonic() - started)
                 else:
                     completion = await self._stream(messages, on_text, started)
@@ -289,22 +251,28 @@ class ChatModel:
         reported = (usage.get("prompt_tokens"), usage.get("completion_tokens")) if usage else None
         return Completion(text, finish, _usage(reported, messages, text), time.monotonic() - started)
 
-    def _params(self, messages: list[ChatMessage], stream: bool) -> dict:
+    def _params(self, messages: list[ChatMessage], stream: bool, structured: dict | None = None,
+                top_logprobs: int = 0) -> dict:
         q, s = self.quirks, self.settings
         params: dict = {"model": self.model, "messages": _wire(messages, q.system_role),
                         q.token_param: s.max_tokens}
         if q.temperature:
             params["temperature"] = s.temperature
+        if structured and q.structured:
+            params["response_format"] = {"type": "json_schema",
+                                         "json_schema": {"name": "reply", "schema": structured, "strict": True}}
+        if top_logprobs and q.logprobs and not stream:
+            params["logprobs"], params["top_logprobs"] = True, top_logprobs
         if stream:
             params["stream"] = True
             if q.stream_usage:
                 params["stream_options"] = {"include_usage": True}
         return params
 
-    async def _with_quirks(self, create: Callable[..., Awaitable], messages, stream: bool):
+    async def _with_quirks(self, create: Callable[..., Awaitable], messages, stream: bool, **options):
         while True:  # ends: each retry gives up one more thing the server rejected
             try:
-                return await create(**self._params(messages, stream))
+                return await create(**self._params(messages, stream, **options))
             except Exception as exc:
                 if not self._adapt(exc):
                     raise
@@ -333,6 +301,10 @@ class ChatModel:
             q.stream_usage = False
         elif q.system_role and "system" in said and ("role" in said or "template" in said):
             q.system_role = False
+        elif q.structured and ("response_format" in said or "json_schema" in said):
+            q.structured = False
+        elif q.logprobs and "logprobs" in said:
+            q.logprobs = False
         else:
             return False
         log.warning("the model server rejected a request parameter; adapting (%s)", _describe(q))
@@ -376,7 +348,15 @@ def _from_response(response, messages, seconds: float) -> Completion:
     text = think.finish()
     usage = getattr(response, "usage", None)
     reported = (usage.prompt_tokens, usage.completion_tokens) if usage is not None else None
-    return Completion(text, choice.finish_reason if choice else None, _usage(reported, messages, text), seconds)
+    return Completion(text, choice.finish_reason if choice else None, _usage(reported, messages, text), seconds,
+                      logprobs=_logprobs(choice))
+
+
+def _logprobs(choice) -> tuple:
+    content = getattr(getattr(choice, "logprobs", None), "content", None) or ()
+    return tuple({"token": t.token, "logprob": t.logprob,
+                  "top_logprobs": [{"token": a.token, "logprob": a.logprob} for a in (t.top_logprobs or ())]}
+                 for t in content)
 
 
 def make_llm(config: Config, gate: ModelGate | None = None, ledger: Ledger | None = None) -> ChatModel | None:

@@ -30,13 +30,17 @@ Typical use::
 
 Scripting
 ---------
-Chat completions and embeddings have two separate FIFO queues:
-``server.script(*steps)`` feeds ``/v1/chat/completions`` and
-``server.script_embeddings(*steps)`` feeds ``/v1/embeddings`` (so an embedding
-call made by the code under test never eats a scripted chat reply). Each
-request consumes one step. When a queue is empty, chat requests are answered
-with ``server.default`` (``reply("OK [1]")`` unless changed) and embeddings
-requests are answered normally.
+Chat completions, structured chat completions and embeddings have separate
+FIFO queues: ``server.script(*steps)`` feeds ``/v1/chat/completions``,
+``server.script_structured(*steps)`` feeds the chat completions that ask for a
+JSON-schema reply (``response_format``: the claim verifier's), and
+``server.script_embeddings(*steps)`` feeds ``/v1/embeddings`` (so neither an
+embedding call nor a verdict asked by the code under test eats a scripted
+answer). Each request consumes one step. When a queue is empty, chat requests
+are answered with ``server.default`` (``reply("OK [1]")`` unless changed),
+structured ones with the JSON object the schema asks for, every required key
+given its first allowed value (as a server that enforces the schema would
+write it), and embeddings requests are answered normally.
 
 A step is one of:
 
@@ -226,6 +230,7 @@ class LLMServer(LoopbackServer):
         self._initial_default = default
         self._lock = threading.Lock()
         self._chat_queue: list = []
+        self._structured_queue: list = []
         self._embed_queue: list = []
         self._requests: list[RecordedRequest] = []
         self._ids = itertools.count(1)
@@ -242,6 +247,11 @@ class LLMServer(LoopbackServer):
         """Queue steps for /v1/chat/completions, consumed one per request."""
         with self._lock:
             self._chat_queue.extend(steps)
+
+    def script_structured(self, *steps: Step) -> None:
+        """Queue steps for chat completions with a JSON-schema ``response_format``."""
+        with self._lock:
+            self._structured_queue.extend(steps)
 
     def script_embeddings(self, *steps: Step) -> None:
         """Queue steps for /v1/embeddings, consumed one per request."""
@@ -274,6 +284,7 @@ class LLMServer(LoopbackServer):
         """Clear queues and recorded requests, restore the default reply."""
         with self._lock:
             self._chat_queue.clear()
+            self._structured_queue.clear()
             self._embed_queue.clear()
             self._requests.clear()
             self.default = self._initial_default
@@ -346,8 +357,14 @@ class LLMServer(LoopbackServer):
         rejected = self._rejected(body)
         if rejected:
             return rejected
-        default = self.default
-        step = self._next_step(self._chat_queue, default)
+        schema = _schema(body)
+        if schema is not None:
+            default = reply(json.dumps({k: ((schema.get("properties") or {}).get(k, {}).get("enum") or ["yes"])[0]
+                                        for k in schema.get("required") or ()}))
+            step = self._next_step(self._structured_queue, default)
+        else:
+            default = self.default
+            step = self._next_step(self._chat_queue, default)
         return await self._run_step(step, body, request, self._chat_answer, default)
 
     def _rejected(self, body: dict) -> Optional[web.Response]:
@@ -361,6 +378,8 @@ class LLMServer(LoopbackServer):
                                "Use 'max_completion_tokens' instead.")
         if "temperature" in self.rejects and "temperature" in body:
             return _error(400, "Unsupported value: 'temperature' does not support 0.2 with this model.")
+        if "response_format" in self.rejects and "response_format" in body:
+            return _error(400, "response_format is not supported by this server")
         if "system" in self.rejects and any(isinstance(m, dict) and m.get("role") == "system"
                                             for m in body.get("messages", [])):
             return _error(400, "System role not supported")
@@ -557,3 +576,12 @@ async def _malformed_response(step: Malformed, request: web.Request,
     except ConnectionError:
         pass
     return resp
+
+
+def _schema(body: dict) -> Optional[dict]:
+    """The JSON schema a chat request asks its reply to follow, if any."""
+    fmt = body.get("response_format")
+    if isinstance(fmt, dict) and fmt.get("type") == "json_schema":
+        schema = (fmt.get("json_schema") or {}).get("schema")
+        return schema if isinstance(schema, dict) else {}
+    return None
