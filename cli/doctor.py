@@ -100,6 +100,27 @@ def _model(engine: Engine) -> Check:
     return Check("model", GOOD, f"{settings.model} at {engine.llm.base_url}: answered in {reply.seconds:.1f} s")
 
 
+def _claims(engine: Engine) -> Check:
+    """How a model's statements are checked ([claims] verify); a verifier on its own server is asked too."""
+    mode = engine.config.verify_mode
+    if mode == "off":
+        return Check("claims", OFF, "[claims] verify = off: only the [n] markers of an answer are checked")
+    if mode == "lexical":
+        return Check("claims", GOOD, "checked by their words and numbers against the cited papers (no model call)")
+    verifier = engine.verifier
+    if verifier.llm is engine.llm:
+        return Check("claims", GOOD, f"checked by their words, then a second opinion from {verifier.llm.model} "
+                                     "(one call per answer)")
+    import asyncio
+
+    from llama_index.core.base.llms.types import ChatMessage, MessageRole
+
+    messages = [ChatMessage(role=MessageRole.USER, content="Reply with the word ok.")]
+    reply = asyncio.run(verifier.llm.complete(messages, operation="doctor"))
+    return Check("claims", GOOD, f"checked by their words, then a second opinion from {verifier.llm.model} at "
+                                 f"{verifier.llm.base_url}: answered in {reply.seconds:.1f} s")
+
+
 def _arxiv(engine: Engine) -> Check:
     settings = engine.config.arxiv
     found = engine.arxiv.fetch_sync(["2405.14831"])
@@ -121,7 +142,7 @@ def _discord(engine: Engine) -> Check:
 
 
 CHECKS = (("tables", _tables), ("records", _records), ("store", _store), ("embeddings", _embeddings),
-          ("meaning", _meaning), ("model", _model), ("arxiv", _arxiv), ("discord", _discord))
+          ("meaning", _meaning), ("model", _model), ("claims", _claims), ("arxiv", _arxiv), ("discord", _discord))
 
 
 def cmd_doctor(args, engine: Engine) -> int:

@@ -220,6 +220,8 @@ def test_doctor_says_what_is_configured_and_whether_each_part_answers(capsys, tm
         states = {c["part"]: c["state"] for c in json.loads(out)}
         assert code == 0 and set(states.values()) == {"ok"}, out
         assert "MTIzNDU2" not in out  # the token is never shown
+        claims = next(c["said"] for c in json.loads(out) if c["part"] == "claims")
+        assert "second opinion from test-model" in claims  # a model is configured: it checks the claims too
 
         monkeypatch.setenv("DISCORD_TOKEN", "my-token")  # pasted something else
         code, out, _ = run(capsys, config, "doctor")
