@@ -4,6 +4,7 @@ the lexical check alone (today) and with the model's second opinion after it.
     python -m benchmarks.verify --half tuning              # starts the local 0.5B model (tests/peers/local_model.py)
     python -m benchmarks.verify --half heldout --api-base http://127.0.0.1:18080/v1   # a model already served
     python -m benchmarks.verify --half tuning --thresholds 0.3,0.4,0.5   # the same replies, other thresholds
+    python -m benchmarks.verify --half tuning --sample 40 --api-base URL --model NAME   # 40 answers of the half
 
 Cases are benchmarks/citations/cases.jsonl (direct mode: the case's papers as sources,
 with their English abstracts by default, as the bot has them after enrichment), split
@@ -12,11 +13,22 @@ prompt was tried; prompts were tuned on `tuning` only). Per answer: rag.claims.a
 then the kept sentences go to the model in one call, the rejected ones are struck out,
 then check_citations, and the text is scored as benchmarks/citations scores it.
 
+--sample N keeps N answers of the half, the same N on every run and for every model: the
+cases whose ids have the smallest sha256 (chosen by id alone, never by a result; in the
+cases file's order). For a model too slow for a whole half (a bigger one on these cores).
+
 Identical requests (the variants of a scenario often keep the same sentences with the
 same sources) are asked once per run; every answer still counts one call, and its
 seconds are those of the call that answered it. Replies are kept in
 benchmarks/out/verify-cache.jsonl (by model, prompt and claims) so that a rerun, or
-another threshold, costs nothing; --fresh ignores them.
+another threshold, costs nothing; --fresh ignores them. The model in the key is the name
+the server serves it under (--model), so two models must be served under two names: with
+--api-base, the run stops unless the server lists --model among its models.
+
+Beside the tallies: the model's P(yes) for each judged sentence, by whether the case marks
+it supported or unsupported (which one is found by striking it and seeing which claim is
+no longer shown), and the AUC (the chance a supported sentence gets a higher P(yes) than
+an unsupported one; 0.5 is no better than a coin).
 """
 
 from __future__ import annotations
@@ -64,7 +76,7 @@ class CachedModel:
         if key not in self.replies:
             c = await self.llm.complete(messages, **options)
             self.asked += 1
-            row = {"key": key, "text": c.text, "finish": c.finish_reason, "seconds": c.seconds,
+            row = {"key": key, "model": self.model, "text": c.text, "finish": c.finish_reason, "seconds": c.seconds,
                    "usage": [c.usage.prompt_tokens, c.usage.completion_tokens], "logprobs": list(c.logprobs)}
             CACHE.parent.mkdir(exist_ok=True)
             with CACHE.open("a", encoding="utf-8") as f:
@@ -75,17 +87,34 @@ class CachedModel:
                           logprobs=tuple(row["logprobs"]))
 
 
-def run(half: str, llm, thresholds: list[float], abstracts: bool = True) -> dict:
+def sample(cases: list, n: int | None) -> list:
+    """The n cases with the smallest sha256 of their id, in their own order (all when n is None)."""
+    if n is None:
+        return cases
+    chosen = set(sorted((c.id for c in cases), key=lambda i: hashlib.sha256(i.encode()).hexdigest())[:n])
+    return [c for c in cases if c.id in chosen]
+
+
+def auc(supported: list[float], unsupported: list[float]) -> float | None:
+    """P(a supported sentence's P(yes) > an unsupported one's), ties counting half."""
+    if not supported or not unsupported:
+        return None
+    wins = sum(1.0 if a > b else 0.5 if a == b else 0.0 for a in supported for b in unsupported)
+    return wins / (len(supported) * len(unsupported))
+
+
+def run(half: str, llm, thresholds: list[float], abstracts: bool = True, n: int | None = None) -> dict:
     from rag.claims.attribution import attribute
     from rag.claims.citations import check_citations
     from rag.claims.verify import Checked, Verifier, strike
 
     split = halves()
-    cases = [c for c in read_cases() if split.get(c.scenario) == half]
+    cases = sample([c for c in read_cases() if split.get(c.scenario) == half], n)
     catalog = seed_papers(abstracts)
     known = set(catalog)
     reports = {"lexical": Report(), **({f"lexical + model @{t}": Report() for t in thresholds} if llm else {})}
     calls, seconds, tokens, judged = [], [], [], {}
+    scores: dict[str, list[float]] = {"claim": [], "unsupported": []}  # P(yes) per judged sentence, by truth
     by_lang: dict = defaultdict(lambda: {"calls": [], "seconds": [], "tokens": []})
     verifier = Verifier(llm)
 
@@ -102,7 +131,8 @@ def run(half: str, llm, thresholds: list[float], abstracts: bool = True) -> dict
                            else {n: p.arxiv_id for n, p in enumerate(papers, 1)})
                 return evaluate("" if thrown_away else out, numbers, case.truths), thrown_away
 
-            reports["lexical"].add("lexical", case, *shown(attribution.text))
+            before = shown(attribution.text)
+            reports["lexical"].add("lexical", case, *before)
             if llm is None:
                 continue
             kept = [Checked(c.text, tuple(catalog[i] for i in c.sources))
@@ -123,6 +153,13 @@ def run(half: str, llm, thresholds: list[float], abstracts: bool = True) -> dict
                     into.append(judgement.completion.seconds)
                 for into in (tokens, mine["tokens"]):
                     into.append(used.prompt_tokens + used.completion_tokens)
+            for v in judgement.verdicts:
+                if v.p_yes is None:
+                    continue
+                after = shown(strike(attribution.text, [v.text]))[0]
+                gone = [a.truth.kind for a, b in zip(before[0], after) if a.shown and not b.shown]
+                if len(gone) == 1 and gone[0] in scores:
+                    scores[gone[0]].append(v.p_yes)
             for t in thresholds:
                 rejected = [v.text for v in judgement.verdicts
                             if not (v.p_yes >= t if v.p_yes is not None else v.kept)]
@@ -130,7 +167,7 @@ def run(half: str, llm, thresholds: list[float], abstracts: bool = True) -> dict
 
     asyncio.run(go())
     return {"half": half, "cases": len(cases), "reports": reports, "calls": calls, "seconds": seconds,
-            "tokens": tokens, "requests": len(judged), "by_lang": dict(by_lang)}
+            "tokens": tokens, "requests": len(judged), "by_lang": dict(by_lang), "scores": scores}
 
 
 def table(result: dict, kinds: bool = False) -> str:
@@ -160,12 +197,29 @@ def table(result: dict, kinds: bool = False) -> str:
                       f"{sum(result['calls'])}/{n}); seconds per call p50 {statistics.median(result['seconds']):.1f}, "
                       f"max {max(result['seconds']):.1f}; tokens per call p50 {statistics.median(result['tokens']):.0f} "
                       f"({result['requests']} distinct requests)"]
+        sup, uns = result["scores"]["claim"], result["scores"]["unsupported"]
+
+        def spread(ps):
+            q = statistics.quantiles(ps, n=4) if len(ps) > 1 else ps * 3
+            return f"n={len(ps)}, p25 {q[0]:.3f}, p50 {q[1]:.3f}, p75 {q[2]:.3f}" if ps else "n=0"
+
+        area = auc(sup, uns)
+        lines.append(f"P(yes) of judged sentences: supported {spread(sup)}; unsupported {spread(uns)}; "
+                     f"AUC {'—' if area is None else f'{area:.3f}'}")
         for lang, got in sorted(result["by_lang"].items()):
             if got["seconds"]:
                 lines.append(f"- {lang}: {sum(got['calls']) / len(got['calls']):.2f} calls per answer; seconds per "
                              f"call p50 {statistics.median(got['seconds']):.1f}; tokens per call p50 "
                              f"{statistics.median(got['tokens']):.0f}")
     return "\n".join(lines)
+
+
+def _served(api_base: str) -> set[str]:
+    """The model names an OpenAI-compatible server lists."""
+    import urllib.request
+
+    with urllib.request.urlopen(f"{api_base.rstrip('/')}/models", timeout=10) as r:
+        return {d.get("id") for d in json.load(r).get("data", [])}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -178,9 +232,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fresh", action="store_true", help="ask again instead of reading remembered replies")
     parser.add_argument("--lexical", action="store_true", help="the lexical check alone: no model")
     parser.add_argument("--kinds", action="store_true", help="also a row per kind of error in the replies")
+    parser.add_argument("--sample", type=int, default=None, metavar="N",
+                        help="only N answers of the half, chosen by a hash of their case ids")
     args = parser.parse_args(argv)
     if args.lexical:
-        print(table(run(args.half, None, [], abstracts=not args.no_abstracts), args.kinds))
+        print(table(run(args.half, None, [], abstracts=not args.no_abstracts, n=args.sample), args.kinds))
         return 0
 
     sys.path.insert(0, str(ROOT / "tests"))
@@ -190,7 +246,15 @@ def main(argv: list[str] | None = None) -> int:
 
     thresholds = [float(t) for t in args.thresholds.split(",")]
     server = None
-    if args.api_base is None:
+    if args.api_base is not None:
+        try:
+            served = _served(args.api_base)
+        except OSError as exc:
+            parser.error(f"{args.api_base} does not answer: {exc}")
+        if (args.model or MODEL_ALIAS) not in served:
+            parser.error(f"{args.api_base} serves {sorted(served)}, not {args.model or MODEL_ALIAS!r}: pass --model "
+                         "(replies are remembered by model name)")
+    else:
         server = LocalModel().start()
         print(f"local model ready in {server.started_in:.1f} s", file=sys.stderr)
     try:
@@ -198,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
                                max_retries=0)
         llm = CachedModel(ChatModel(settings, "unused", args.api_base or server.base_url), args.fresh)
         started = time.monotonic()
-        result = run(args.half, llm, thresholds, abstracts=not args.no_abstracts)
+        result = run(args.half, llm, thresholds, abstracts=not args.no_abstracts, n=args.sample)
         print(table(result, args.kinds))
         print(f"\n({llm.asked} model calls made now, {time.monotonic() - started:.0f} s)")
     finally:
