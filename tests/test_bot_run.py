@@ -204,7 +204,8 @@ def test_an_answer_cut_off_by_a_crash_is_followed_by_an_apology_after_the_restar
         bot = start(config, server)
         try:
             wait(lambda: server.connected, bot, "the bot to connect")
-            asked = server.send_interaction("ask", {"question": "What does HippoRAG do?"}, locale="zh-TW")
+            # Asked in Chinese from an English Discord: the answer is in Chinese, so is the apology.
+            asked = server.send_interaction("ask", {"question": "HippoRAG 做了什麼？"}, locale="en-US")
             wait(lambda: len(asked.responses) >= 2, bot, "the answer to start")  # deferred, then a draft
         finally:
             bot.kill()  # mid-answer

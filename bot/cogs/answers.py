@@ -23,6 +23,7 @@ from bot.replies import answer_interaction
 from rag.answers.answer import Answer
 from rag.papers.ids import split_id_list
 from rag.pictures.of_answers import compare_picture
+from rag.text.language import answer_language, visible_text
 
 if TYPE_CHECKING:
     from bot.app import PaperBot
@@ -33,11 +34,11 @@ class Answers(commands.Cog):
         self.bot = bot
 
     async def _answer(self, interaction: discord.Interaction, title: Callable[[str], str],
-                      run: Callable[..., Awaitable[Answer]], picture=None) -> None:
+                      run: Callable[..., Awaitable[Answer]], picture=None, language: str | None = None) -> None:
         """Defer at once (Discord's 3-second rule), then show `run(language, on_text, on_queue)`
-        live in the reply under `title(language)`, in the user's Discord language."""
+        live in the reply under `title(language)`, in `language` (else the user's Discord language)."""
         await interaction.response.defer(thinking=True)
-        language = language_for(interaction.locale)
+        language = language or language_for(interaction.locale)
         await answer_interaction(interaction, title(language), language,
                                  lambda on_text, on_queue: run(language, on_text, on_queue),
                                  self.bot.config.discord.stream_edit_interval,
@@ -51,11 +52,13 @@ class Answers(commands.Cog):
     @app_commands.describe(question="Your question, in English or Chinese")
     @llm_cooldown()
     async def ask(self, interaction: discord.Interaction, question: str) -> None:
-        # The answer follows the question's language, which rag detects itself.
+        # The answer follows the question's language (rag detects it itself), and so does
+        # everything around it: the queue notice, and the apology if a restart cuts it off.
         await self._answer(interaction, lambda _: question,
                            lambda _, on_text, on_queue: self.bot.answerer.ask(question, on_text=on_text,
                                                                               on_queue=on_queue,
-                                                                              caller=self._caller(interaction)))
+                                                                              caller=self._caller(interaction)),
+                           language=answer_language(question) if visible_text(question).strip() else None)
 
     @app_commands.command(name="summarize", description="Summarise one paper (arXiv ID) or every paper on a topic")
     @app_commands.describe(target="An arXiv ID or a topic")
